@@ -1,0 +1,60 @@
+#include "pkg/model/matcher.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::model {
+namespace {
+
+struct Case {
+  MatchType type;
+  std::string pattern;
+  std::string input;
+  bool want;
+};
+
+TEST(MatcherTest, Table) {
+  const Case cases[] = {
+      {MatchType::kEqual, "a", "a", true},
+      {MatchType::kEqual, "a", "", false},
+      {MatchType::kNotEqual, "a", "b", true},
+      {MatchType::kRegexMatch, "a|b", "b", true},
+      {MatchType::kRegexMatch, "a|b", "ab", false},
+      {MatchType::kRegexMatch, "foo.*", "foobar", true},
+      {MatchType::kRegexMatch, "foo.*", "xfoo", false},
+      {MatchType::kRegexMatch, ".*bar", "foobar", true},
+      {MatchType::kRegexMatch, ".*oo.*", "foobar", true},
+      {MatchType::kRegexMatch, ".*oo.*", "fbar", false},
+      {MatchType::kRegexMatch, ".*", "", true},
+      {MatchType::kRegexMatch, ".+", "", false},
+      {MatchType::kRegexMatch, "a.c", "abc", true},
+      {MatchType::kRegexMatch, "a.c", "xabcx", false},  // fully anchored
+      {MatchType::kRegexMatch, "a.c", "a\nc", true},     // 3.x: . matches newline
+      {MatchType::kRegexMatch, "(?i)ABC", "abc", true},
+      {MatchType::kRegexNoMatch, "a|b", "c", true},
+      {MatchType::kRegexNoMatch, "", "", false},
+      {MatchType::kRegexMatch, "", "", true},
+      {MatchType::kRegexMatch, "fo+", "foo", true},
+  };
+  for (const auto& c : cases) {
+    auto m = Matcher::Make(c.type, "l", c.pattern);
+    ASSERT_TRUE(m.ok()) << c.pattern;
+    EXPECT_EQ(m->Matches(c.input), c.want) << c.pattern << " on " << c.input;
+  }
+}
+
+TEST(MatcherTest, BadRegexIsAnError) {
+  auto m = Matcher::Make(MatchType::kRegexMatch, "l", "a(");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kBadData);
+  EXPECT_NE(m.status().message().find("error parsing regexp"), std::string::npos);
+}
+
+TEST(MatcherTest, SetMatchesAndString) {
+  auto m = Matcher::Make(MatchType::kRegexMatch, "job", "a|b|c");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->SetMatches(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(m->ToString(), R"(job=~"a|b|c")");
+}
+
+}  // namespace
+}  // namespace kiln::model
