@@ -1,0 +1,31 @@
+// The PromQL function signature table: names, argument and return types.
+//
+// Kept apart from the implementations (promql/functions_*.cc) so the parser can type-check
+// calls without knowing how they are evaluated. Thread-safe (immutable static data).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "promql/parser/ast.h"
+
+namespace kiln::promql::parser {
+
+struct Function {
+  std::string_view name;
+  std::vector<ValueType> arg_types;
+  // 0: exactly arg_types.size() arguments. n > 0: the last n of arg_types are optional.
+  // -1: the last argument type repeats without limit (at least arg_types.size() - 1 args).
+  int variadic = 0;
+  ValueType return_type = ValueType::kVector;
+  // Only available with the "promql-experimental-functions" feature.
+  bool experimental = false;
+};
+
+// The function called `name`, or null when there is none.
+const Function* LookupFunction(std::string_view name);
+
+// Every function, sorted by name.
+const std::vector<const Function*>& AllFunctions();
+
+}  // namespace kiln::promql::parser
