@@ -11,7 +11,7 @@ packages=(
   clang-format
   # The reference implementation and real peers for tests and benchmarks.
   prometheus prometheus-alertmanager prometheus-node-exporter
-  python3 python3-yaml python3-requests time
+  python3 python3-yaml python3-snappy time
 )
 
 missing=()
