@@ -1,0 +1,80 @@
+#include "pkg/remote/series_labels.h"
+
+#include <algorithm>
+#include <string>
+
+namespace kiln::remote {
+
+namespace {
+
+// Prints pairs the way Prometheus prints a label set, for error messages about sets we
+// refuse to build.
+std::string PairsToString(const std::vector<model::LabelView>& pairs) {
+  std::string out = "{";
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0) out += ", ";
+    out.append(pairs[i].name);
+    out += '=';
+    model::AppendGoQuoted(&out, pairs[i].value);
+  }
+  out += '}';
+  return out;
+}
+
+// Length of the UTF-8 sequence starting with `lead`, or 0 if `lead` cannot start one.
+int SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto lead = static_cast<unsigned char>(s[i]);
+    int n = SequenceLength(lead);
+    if (n == 0 || i + n > s.size()) return false;
+    for (int k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    if (n >= 3) {
+      auto second = static_cast<unsigned char>(s[i + 1]);
+      if (lead == 0xe0 && second < 0xa0) return false;  // overlong 3-byte
+      if (lead == 0xed && second > 0x9f) return false;  // UTF-16 surrogates
+      if (lead == 0xf0 && second < 0x90) return false;  // overlong 4-byte
+      if (lead == 0xf4 && second > 0x8f) return false;  // above U+10FFFF
+    }
+    i += n;
+  }
+  return true;
+}
+
+Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs) {
+  std::stable_sort(
+      pairs->begin(), pairs->end(),
+      [](const model::LabelView& a, const model::LabelView& b) { return a.name < b.name; });
+  bool has_name = false;
+  bool all_valid = true;
+  for (const auto& p : *pairs) {
+    if (p.name.empty() || !IsValidUtf8(p.name) || !IsValidUtf8(p.value)) all_valid = false;
+    if (p.name == model::kMetricName && !p.value.empty()) has_name = true;
+  }
+  all_valid = all_valid && has_name;
+  if (!all_valid) {
+    return Status::BadData("invalid metric name or labels, got " + PairsToString(*pairs));
+  }
+  for (size_t i = 1; i < pairs->size(); ++i) {
+    if ((*pairs)[i].name == (*pairs)[i - 1].name) {
+      return Status::BadData("invalid labels for series, labels " + PairsToString(*pairs) +
+                             ", duplicated label " + std::string((*pairs)[i].name));
+    }
+  }
+  std::erase_if(*pairs, [](const model::LabelView& p) { return p.value.empty(); });
+  return model::Labels::FromSorted(*pairs);
+}
+
+}  // namespace kiln::remote
