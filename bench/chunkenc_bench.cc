@@ -27,8 +27,7 @@ std::vector<std::pair<int64_t, double>> MakeSamples(Shape shape) {
         v += static_cast<double>(rng() % 500);
         break;
       case kGauge2Decimals:
-        v = std::round((v + static_cast<double>(static_cast<int>(rng() % 201) - 100) / 100) *
-                       100) /
+        v = std::round((v + static_cast<double>(static_cast<int>(rng() % 201) - 100) / 100) * 100) /
             100;
         break;
       case kConstant:
@@ -59,8 +58,7 @@ void BM_XorDecode(benchmark::State& state) {
   XorChunk chunk;
   auto app = chunk.NewAppender();
   for (const auto& [t, v] : samples) (*app)->Append(t, v);
-  state.counters["bytes_per_sample"] =
-      static_cast<double>(chunk.Bytes().size()) / kSamplesPerChunk;
+  state.counters["bytes_per_sample"] = static_cast<double>(chunk.Bytes().size()) / kSamplesPerChunk;
   std::unique_ptr<Iterator> it;
   for (auto _ : state) {
     it = chunk.NewIterator(std::move(it));
