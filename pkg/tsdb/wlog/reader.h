@@ -33,8 +33,8 @@ struct SegmentRange {
 
 class Reader {
  public:
-  // Reads every segment of the ranges, in order. kNotFound when an explicit index in a
-  // range has no file; an empty selection reads no records.
+  // Reads every existing segment of the ranges, in order; an empty selection reads no
+  // records. kCorruption when a directory's segments are not consecutive.
   static Result<std::unique_ptr<Reader>> Open(const std::vector<SegmentRange>& ranges);
   // Reads one segment file at `path`, reporting `index` as its segment index.
   static Result<std::unique_ptr<Reader>> OpenFile(const std::string& path, int index);
@@ -66,7 +66,6 @@ class Reader {
   size_t cur_ = 0;          // index into files_
   int64_t off_ = 0;         // read position inside files_[cur_]
   int64_t record_end_ = 0;  // offset just past the last complete record
-  int cur_type_ = 0;        // fragment type of the last header read
   std::string record_;
   std::string fragments_;
   CorruptionError err_;

@@ -33,6 +33,8 @@
 
 namespace kiln::tsdb::wlog {
 
+class SegmentWriter;
+
 inline constexpr int64_t kPageSize = 32 * 1024;
 inline constexpr int64_t kRecordHeaderSize = 7;
 inline constexpr int64_t kDefaultSegmentSize = 128 * 1024 * 1024;
@@ -99,7 +101,8 @@ class WL {
   // rewrites the damaged one with every record that ends before the damage, and starts a
   // new segment after it. REQUIRES: err.dir is this log's directory.
   Status Repair(const CorruptionError& err);
-  // Pads and writes the last page, fsyncs and closes the segment. Later calls fail.
+  // Pads and writes the last page, fsyncs and closes the segment. Later calls fail with
+  // kUnavailable.
   Status Close();
 
   const std::string& dir() const { return dir_; }
@@ -108,29 +111,28 @@ class WL {
   int current_segment() const;
 
  private:
-  class Segment;
   WL(std::string dir, Options options, Logger logger);
 
   Status LogLocked(std::string_view rec, bool final_record);
-  Status WriteFragment(std::string_view part, uint8_t type);
   Status FlushPage(bool clear);
   Status StartSegment(int index);
   Status FinishSegment();
+  Result<int> NextSegmentLocked();
+  Status RewriteSegment(const CorruptionError& err);
   int64_t PagesPerSegment() const { return options_.segment_size / kPageSize; }
 
   const std::string dir_;
   const Options options_;
   const Logger logger_;
-  std::unique_ptr<Metrics> metrics_;
+  const std::unique_ptr<Metrics> metrics_;
 
   mutable std::mutex mu_;
-  std::unique_ptr<Segment> segment_;  // GUARDED_BY(mu_); null after Close()
-  std::string page_;                  // GUARDED_BY(mu_); kPageSize bytes
-  int64_t page_alloc_ = 0;            // GUARDED_BY(mu_); bytes of page_ filled
-  int64_t page_flushed_ = 0;          // GUARDED_BY(mu_); bytes of page_ written to the file
-  int64_t done_pages_ = 0;            // GUARDED_BY(mu_); completed pages in the segment
-  std::string snappy_buf_;            // GUARDED_BY(mu_)
-  bool closed_ = false;               // GUARDED_BY(mu_)
+  std::unique_ptr<SegmentWriter> segment_;  // GUARDED_BY(mu_); null after Close()
+  std::string page_;                        // GUARDED_BY(mu_); kPageSize bytes, zero past alloc
+  int64_t page_alloc_ = 0;                  // GUARDED_BY(mu_); bytes of page_ filled
+  int64_t page_flushed_ = 0;                // GUARDED_BY(mu_); bytes of page_ written out
+  int64_t done_pages_ = 0;                  // GUARDED_BY(mu_); completed pages in segment_
+  std::string snappy_buf_;                  // GUARDED_BY(mu_)
 };
 
 }  // namespace kiln::tsdb::wlog

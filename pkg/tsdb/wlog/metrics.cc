@@ -1,0 +1,50 @@
+#include "pkg/tsdb/wlog/metrics.h"
+
+namespace kiln::tsdb::wlog {
+namespace {
+
+prometheus::Registry& Target(prometheus::Registry* given,
+                             std::shared_ptr<prometheus::Registry>* own) {
+  if (given != nullptr) return *given;
+  *own = std::make_shared<prometheus::Registry>();
+  return **own;
+}
+
+prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
+                                const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+Metrics::Metrics(prometheus::Registry* registry, const std::string& prefix)
+    : fsync_duration(
+          prometheus::BuildSummary()
+              .Name(prefix + "fsync_duration_seconds")
+              .Help("Duration of write log fsync.")
+              .Register(Target(registry, &own_registry_))
+              .Add({}, prometheus::Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}})),
+      page_flushes(NewCounter(registry ? *registry : *own_registry_, prefix + "page_flushes_total",
+                              "Total number of page flushes.")),
+      page_completions(NewCounter(registry ? *registry : *own_registry_,
+                                  prefix + "completed_pages_total",
+                                  "Total number of completed pages.")),
+      truncations_failed(NewCounter(registry ? *registry : *own_registry_,
+                                    prefix + "truncations_failed_total",
+                                    "Total number of write log truncations that failed.")),
+      truncations(NewCounter(registry ? *registry : *own_registry_, prefix + "truncations_total",
+                             "Total number of write log truncations attempted.")),
+      corruptions(NewCounter(registry ? *registry : *own_registry_, prefix + "corruptions_total",
+                             "Total number of WAL corruptions.")),
+      writes_failed(NewCounter(registry ? *registry : *own_registry_,
+                               prefix + "writes_failed_total",
+                               "Total number of write log writes that failed.")),
+      current_segment(prometheus::BuildGauge()
+                          .Name(prefix + "segment_current")
+                          .Help("Write log segment index that TSDB is currently writing to.")
+                          .Register(registry ? *registry : *own_registry_)
+                          .Add({})) {}
+
+Metrics::~Metrics() = default;
+
+}  // namespace kiln::tsdb::wlog
