@@ -36,7 +36,8 @@ class Appender {
 
 // Thread-safety: const methods may run concurrently with each other; an appender must not
 // run concurrently with anything else on the same chunk. Iterators view the chunk's bytes as
-// they were when created and are invalidated by appending (the byte buffer may move).
+// they were when created: they must not outlive the chunk and are invalidated by appending
+// (the byte buffer may move), so a reader of a chunk still being appended to copies it.
 class Chunk {
  public:
   virtual ~Chunk() = default;
