@@ -1,0 +1,338 @@
+// Compatibility with the real Prometheus 2.42: its WAL read by our Reader and record
+// decoders, and our WAL read by promtool. Skipped when the binaries are absent.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <snappy.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "pkg/model/value.h"
+#include "pkg/tsdb/record/record.h"
+#include "pkg/tsdb/wlog/test_util.h"
+#include "pkg/tsdb/wlog/wlog.h"
+#include "pkg/util/coding.h"
+
+namespace kiln::tsdb::wlog {
+namespace {
+
+using testing::TempDir;
+
+constexpr const char* kPrometheus = "/usr/bin/prometheus";
+constexpr const char* kPromtool = "/usr/bin/promtool";
+
+// One sample of one series, labels printed as Prometheus prints them. Values compare by
+// bit pattern so NaNs and stale markers count.
+struct Point {
+  std::string labels;
+  int64_t t;
+  uint64_t bits;
+  auto operator<=>(const Point&) const = default;
+};
+
+// --- a minimal protobuf writer for prometheus.WriteRequest (remote write 1.0) ---
+
+void PutTag(std::string* dst, int field, int wire_type) { PutUvarint(dst, field << 3 | wire_type); }
+
+void PutBytesField(std::string* dst, int field, std::string_view s) {
+  PutTag(dst, field, 2);
+  PutUvarintBytes(dst, s);
+}
+
+struct TestSeries {
+  model::Labels labels;
+  std::vector<model::Sample> samples;
+};
+
+// WriteRequest{timeseries=1: TimeSeries{labels=1: Label{name=1, value=2},
+// samples=2: Sample{value=1 (double), timestamp=2 (int64)}}}.
+std::string EncodeWriteRequest(const std::vector<TestSeries>& series) {
+  std::string req;
+  for (const auto& s : series) {
+    std::string ts;
+    for (const auto& l : s.labels) {
+      std::string label;
+      PutBytesField(&label, 1, l.name);
+      PutBytesField(&label, 2, l.value);
+      PutBytesField(&ts, 1, label);
+    }
+    for (const auto& smp : s.samples) {
+      std::string sample;
+      PutTag(&sample, 1, 1);
+      const uint64_t bits = DoubleBits(smp.v);
+      for (int i = 0; i < 8; i++) sample.push_back(static_cast<char>(bits >> (8 * i)));
+      PutTag(&sample, 2, 0);
+      PutUvarint(&sample, static_cast<uint64_t>(smp.t));
+      PutBytesField(&ts, 2, sample);
+    }
+    PutBytesField(&req, 1, ts);
+  }
+  std::string compressed;
+  snappy::Compress(req.data(), req.size(), &compressed);
+  return compressed;
+}
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Runs a command with stdout and stderr sent to `log`; killed with SIGKILL on destruction.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const std::string& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() { Kill(); }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs a command to completion and returns its stdout.
+std::string RunAndCapture(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Series with label values long and varied enough that a request's Series record spans
+// several 32 KiB pages even after snappy.
+std::vector<TestSeries> MakeSeries(int n, int64_t t0, int request) {
+  std::vector<TestSeries> out;
+  for (int i = 0; i < n; i++) {
+    const std::string id = std::to_string(i * 7919 % 100003) + "-" + std::to_string(i);
+    TestSeries s{model::Labels{{"__name__", "kiln_compat_" + std::to_string(i % 7)},
+                               {"instance", "host-" + id + ".example.org:9100"},
+                               {"path", "/v1/" + std::to_string(i * 31337) + "/items"}},
+                 {}};
+    for (int j = 0; j < 3; j++) {
+      const int64_t t = t0 + request * 10000 + j * 1000;
+      double v = i * 1.5 + j + request * 1000;
+      if (i == 3 && j == 2) v = model::StaleNaN();
+      if (i == 4 && j == 1) v = std::nan("");
+      s.samples.push_back({t, v});
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+bool WaitReady(int port) {
+  httplib::Client cli("127.0.0.1", port);
+  for (int i = 0; i < 200; i++) {
+    auto res = cli.Get("/-/ready");
+    if (res && res->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Reads a WAL directory with our Reader and decoders into points.
+std::set<Point> ReadPoints(const std::string& wal_dir, size_t* records) {
+  std::map<record::HeadSeriesRef, std::string> labels;
+  std::set<Point> points;
+  auto r = Reader::Open({{wal_dir, -1, -1}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return points;
+  std::vector<record::RefSeries> series;
+  std::vector<record::RefSample> samples;
+  while ((*r)->Next()) {
+    (*records)++;
+    const std::string_view rec = (*r)->Record();
+    series.clear();
+    samples.clear();
+    switch (record::GetType(rec)) {
+      case record::Type::kSeries:
+        EXPECT_TRUE(record::DecodeSeries(rec, &series).ok());
+        for (const auto& s : series) labels[s.ref] = s.labels.ToString();
+        break;
+      case record::Type::kSamples:
+        EXPECT_TRUE(record::DecodeSamples(rec, &samples).ok());
+        for (const auto& s : samples) {
+          EXPECT_TRUE(labels.contains(s.ref)) << "sample before its series: " << s.ref;
+          points.insert({labels[s.ref], s.t, DoubleBits(s.v)});
+        }
+        break;
+      default:
+        ADD_FAILURE() << "unexpected record type " << int(uint8_t(rec[0]));
+    }
+  }
+  EXPECT_TRUE((*r)->err().ok()) << (*r)->err().ToString();
+  return points;
+}
+
+std::set<Point> Expected(const std::vector<std::vector<TestSeries>>& requests) {
+  std::set<Point> want;
+  for (const auto& req : requests) {
+    for (const auto& s : req) {
+      for (const auto& smp : s.samples)
+        want.insert({s.labels.ToString(), smp.t, DoubleBits(smp.v)});
+    }
+  }
+  return want;
+}
+
+// Prometheus writes, Kiln reads: every pushed sample is in the WAL of a Prometheus that was
+// killed with SIGKILL right after acknowledging the pushes.
+TEST(CompatTest, ReadsWalWrittenByPrometheus) {
+  if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << kPrometheus << " not installed";
+  TempDir dir;
+  const std::string config = dir.path() + "/prometheus.yml";
+  testing::WriteFile(config, "global:\n  scrape_interval: 1h\n");
+  const int port = FreePort();
+  Process prom(
+      {kPrometheus, "--config.file=" + config, "--storage.tsdb.path=" + dir.path() + "/data",
+       "--web.listen-address=127.0.0.1:" + std::to_string(port),
+       "--web.enable-remote-write-receiver"},
+      dir.path() + "/prometheus.log");
+  ASSERT_TRUE(WaitReady(port)) << testing::ReadFile(dir.path() + "/prometheus.log");
+
+  const int64_t t0 = NowMs() - 60000;
+  std::vector<std::vector<TestSeries>> requests = {MakeSeries(2000, t0, 0), MakeSeries(5, t0, 1),
+                                                   MakeSeries(300, t0, 2)};
+  httplib::Client cli("127.0.0.1", port);
+  for (const auto& req : requests) {
+    httplib::Headers headers = {{"Content-Encoding", "snappy"},
+                                {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+    auto res =
+        cli.Post("/api/v1/write", headers, EncodeWriteRequest(req), "application/x-protobuf");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 204) << res->body;
+  }
+  prom.Kill();
+
+  size_t records = 0;
+  const std::set<Point> got = ReadPoints(dir.path() + "/data/wal", &records);
+  const std::set<Point> want = Expected(requests);
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+  // One Series record (later requests reuse the same series) and a Samples record per
+  // request, the first ones spanning several pages.
+  EXPECT_EQ(records, 4u);
+}
+
+// Kiln writes, Prometheus reads: promtool replays our WAL into its head and dumps exactly
+// our samples.
+class PromtoolDumpTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PromtoolDumpTest, DumpsWalWrittenByKiln) {
+  if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
+  TempDir dir;
+  const int64_t t0 = 1700000000000;
+  std::vector<std::vector<TestSeries>> requests = {MakeSeries(1500, t0, 0), MakeSeries(20, t0, 1)};
+  {
+    Options o;
+    o.compress = GetParam();
+    o.segment_size = 2 * kPageSize;  // several segments, some oversized
+    auto wl = WL::Open(dir.path() + "/wal", o, Logger(LogLevel::kError));
+    ASSERT_TRUE(wl.ok());
+    record::HeadSeriesRef next_ref = 1;
+    std::map<std::string, record::HeadSeriesRef> refs;
+    for (const auto& req : requests) {
+      std::vector<record::RefSeries> series;
+      std::vector<record::RefSample> samples;
+      for (const auto& s : req) {
+        auto [it, added] = refs.emplace(s.labels.ToString(), next_ref);
+        if (added) series.push_back({next_ref++, s.labels});
+        for (const auto& smp : s.samples) samples.push_back({it->second, smp.t, smp.v});
+      }
+      std::string srec, crec;
+      record::EncodeSeries(series, &srec);
+      // Several Samples records per batch, as the head writes one per commit.
+      std::vector<std::string> recs = {srec};
+      for (size_t i = 0; i < samples.size(); i += 1000) {
+        std::string rec;
+        const size_t n = std::min<size_t>(1000, samples.size() - i);
+        record::EncodeSamples(std::span(samples).subspan(i, n), &rec);
+        recs.push_back(rec);
+      }
+      ASSERT_TRUE((*wl)->Log(std::span<const std::string>(recs)).ok());
+    }
+    ASSERT_TRUE((*wl)->Close().ok());
+    ASSERT_GE(Segments(dir.path() + "/wal")->second, 1);
+  }
+  const std::string out =
+      RunAndCapture(std::string(kPromtool) + " tsdb dump " + dir.path() + " 2>&1");
+  std::set<Point> got;
+  size_t lines = 0;
+  for (size_t pos = 0; pos < out.size();) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string::npos) nl = out.size();
+    const std::string line = out.substr(pos, nl - pos);
+    pos = nl + 1;
+    const size_t brace = line.rfind("} ");
+    ASSERT_NE(brace, std::string::npos) << "unexpected promtool output: " << line;
+    lines++;
+    char* end = nullptr;
+    const char* rest = line.c_str() + brace + 2;
+    const double v = std::strtod(rest, &end);
+    const int64_t t = std::strtoll(end, nullptr, 10);
+    // promtool prints any NaN as "NaN"; map it back to the bits we wrote for that point.
+    uint64_t bits = DoubleBits(v);
+    got.insert({line.substr(0, brace + 1), t, bits});
+  }
+  std::set<Point> want;
+  for (Point p : Expected(requests)) {
+    if (std::isnan(DoubleFromBits(p.bits))) p.bits = DoubleBits(std::nan(""));
+    want.insert(p);
+  }
+  std::set<Point> got_normalised;
+  for (Point p : got) {
+    if (std::isnan(DoubleFromBits(p.bits))) p.bits = DoubleBits(std::nan(""));
+    got_normalised.insert(p);
+  }
+  EXPECT_EQ(lines, want.size());
+  EXPECT_EQ(got_normalised.size(), want.size());
+  EXPECT_TRUE(got_normalised == want) << out.substr(0, 2000);
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, PromtoolDumpTest, ::testing::Bool());
+
+}  // namespace
+}  // namespace kiln::tsdb::wlog
