@@ -1,0 +1,158 @@
+#include "pkg/tsdb/head.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "pkg/tsdb/head_appender.h"
+#include "pkg/tsdb/head_querier.h"
+#include "pkg/tsdb/wal_replay.h"
+
+namespace kiln::tsdb {
+
+void Head::AppendBuffers::Clear() {
+  samples.clear();
+  sample_series.clear();
+  series.clear();
+  metadata.clear();
+  metadata_series.clear();
+}
+
+Head::Head(const HeadOptions& options)
+    : options_(options), metrics_(options.registry), series_(options.stripe_size) {
+  metrics_.min_time.Set(static_cast<double>(MinTime()));
+  metrics_.max_time.Set(static_cast<double>(MaxTime()));
+}
+
+Head::~Head() { (void)Close(); }
+
+Result<std::unique_ptr<Head>> Head::Open(const HeadOptions& options) {
+  if (options.out_of_order_time_window != 0) {
+    return Status::Unavailable("out-of-order ingestion is not supported yet");
+  }
+  if (options.chunk_range <= 0) return Status::BadData("head chunk range must be positive");
+  if (options.stripe_size == 0 || (options.stripe_size & (options.stripe_size - 1)) != 0) {
+    return Status::BadData("head stripe size must be a power of two");
+  }
+  std::unique_ptr<Head> head(new Head(options));
+  if (options.enable_wal) KILN_RETURN_IF_ERROR(head->OpenWal());
+  return head;
+}
+
+Status Head::OpenWal() {
+  if (options_.dir.empty()) return Status::BadData("head: WAL enabled but no directory given");
+  wlog::Options wo;
+  wo.segment_size = options_.wal_segment_size;
+  wo.compress = options_.wal_compression;
+  wo.registry = options_.registry;
+  std::string wal_dir = options_.dir + "/wal";
+  auto start = std::chrono::steady_clock::now();
+  KILN_ASSIGN_OR_RETURN(wal_, wlog::WL::Open(wal_dir, wo, options_.logger));
+  WalReplayer replayer(this);
+  KILN_RETURN_IF_ERROR(replayer.Run(wal_dir).Wrap("replay WAL"));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.replay_duration.Set(secs);
+  options_.logger.Info("WAL replay completed", {{"duration", std::to_string(secs) + "s"},
+                                                {"series", std::to_string(NumSeries())}});
+  return Status::OK();
+}
+
+Status Head::Close() {
+  if (wal_ == nullptr) return Status::OK();
+  Status st = wal_->Close();
+  wal_.reset();
+  return st;
+}
+
+std::unique_ptr<storage::Appender> Head::NewAppender() {
+  return std::make_unique<HeadAppender>(this);
+}
+
+Result<std::unique_ptr<storage::Querier>> Head::NewQuerier(int64_t mint, int64_t maxt) {
+  return std::unique_ptr<storage::Querier>(std::make_unique<HeadQuerier>(this, mint, maxt));
+}
+
+void Head::InitTime(int64_t t) {
+  int64_t unset = std::numeric_limits<int64_t>::max();
+  if (!min_time_.compare_exchange_strong(unset, t)) return;
+  // Concurrent appenders may already have raised max time.
+  int64_t unset_max = std::numeric_limits<int64_t>::min();
+  max_time_.compare_exchange_strong(unset_max, t);
+}
+
+void Head::UpdateMinMaxTime(int64_t mint, int64_t maxt) {
+  if (mint > maxt) return;  // nothing was appended
+  int64_t cur = min_time_.load();
+  while (mint < cur && !min_time_.compare_exchange_weak(cur, mint)) {
+  }
+  cur = max_time_.load();
+  while (maxt > cur && !max_time_.compare_exchange_weak(cur, maxt)) {
+  }
+  metrics_.min_time.Set(static_cast<double>(MinTime()));
+  metrics_.max_time.Set(static_cast<double>(MaxTime()));
+}
+
+int64_t Head::AppendableMinValidTime() const {
+  // Keeps appends out of the half of the chunk range that compaction may be cutting.
+  int64_t max = MaxTime();
+  int64_t window_end =
+      max == std::numeric_limits<int64_t>::min() ? max : max - options_.chunk_range / 2;
+  return std::max(window_end, min_valid_time_.load());
+}
+
+MemSeries* Head::GetOrCreate(const model::Labels& labels, uint64_t ref, bool* created) {
+  auto new_ref = [this, ref]() {
+    if (ref == 0) return last_series_ref_.fetch_add(1) + 1;
+    // Replay: keep the WAL's ref and make sure later refs are above it.
+    uint64_t cur = last_series_ref_.load();
+    while (cur < ref && !last_series_ref_.compare_exchange_weak(cur, ref)) {
+    }
+    return ref;
+  };
+  MemSeries* s = series_.GetOrCreate(labels.Hash(), labels, new_ref, created);
+  if (*created) {
+    postings_.Add(s->ref(), s->labels());
+    num_series_.fetch_add(1, std::memory_order_relaxed);
+    metrics_.series.Increment();
+    metrics_.series_created.Increment();
+  }
+  return s;
+}
+
+HeadStats Head::Stats(size_t limit) const {
+  HeadStats st;
+  st.num_series = NumSeries();
+  st.chunk_count = num_chunks_.load(std::memory_order_relaxed);
+  st.min_time = MinTime();
+  st.max_time = MaxTime();
+  st.postings = postings_.Stats(model::kMetricName, limit);
+  return st;
+}
+
+bool Head::GetMetadata(const model::Labels& labels, model::Metadata* out) const {
+  MemSeries* s = series_.GetByHash(labels.Hash(), labels);
+  if (s == nullptr) return false;
+  std::lock_guard<SpinLock> lock(s->mutex());
+  if (s->metadata() == nullptr) return false;
+  *out = *s->metadata();
+  return true;
+}
+
+std::unique_ptr<Head::AppendBuffers> Head::GetBuffers() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto b = std::move(pool_.back());
+      pool_.pop_back();
+      return b;
+    }
+  }
+  return std::make_unique<AppendBuffers>();
+}
+
+void Head::PutBuffers(std::unique_ptr<AppendBuffers> b) {
+  b->Clear();
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_.push_back(std::move(b));
+}
+
+}  // namespace kiln::tsdb

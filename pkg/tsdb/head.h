@@ -1,0 +1,150 @@
+// Head: the in-memory part of the TSDB, the newest ~chunk_range of samples of every series,
+// backed by the write-ahead log under <dir>/wal.
+//
+// Writes go through HeadAppender (storage::Appender): staged, logged to the WAL, then
+// applied all at once under isolation so a concurrent query never sees part of a commit.
+// Reads go through HeadQuerier (storage::Querier) over [mint, maxt].
+//
+// Not implemented yet (see the blocks work): head truncation/GC, m-mapping full chunks to
+// chunks_head/, out-of-order ingestion, histograms and exemplars.
+//
+// Thread-safe: appenders and queriers may be used from any number of threads (each
+// appender or querier by one thread at a time).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pkg/storage/appender.h"
+#include "pkg/storage/querier.h"
+#include "pkg/tsdb/head_metrics.h"
+#include "pkg/tsdb/isolation.h"
+#include "pkg/tsdb/mem_postings.h"
+#include "pkg/tsdb/mem_series.h"
+#include "pkg/tsdb/record/record.h"
+#include "pkg/tsdb/stripe_series.h"
+#include "pkg/tsdb/wlog/wlog.h"
+#include "pkg/util/logger.h"
+#include "pkg/util/result.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace kiln::tsdb {
+
+struct HeadOptions {
+  // Data directory; the WAL lives in dir/wal. May be empty when the WAL is disabled.
+  std::string dir;
+  bool enable_wal = true;
+  bool wal_compression = true;
+  int64_t wal_segment_size = wlog::kDefaultSegmentSize;
+  int64_t chunk_range = 2 * 60 * 60 * 1000;  // ms (--storage.tsdb.min-block-duration)
+  int samples_per_chunk = 120;
+  // Out-of-order ingestion is not supported yet: must be 0.
+  int64_t out_of_order_time_window = 0;
+  // Number of lock stripes of the series registry; a power of two.
+  size_t stripe_size = 16384;
+  // Registers the head's metrics here when non-null.
+  prometheus::Registry* registry = nullptr;
+  Logger logger;
+};
+
+// Head-wide figures for /api/v1/status/tsdb.
+struct HeadStats {
+  uint64_t num_series = 0;
+  uint64_t chunk_count = 0;
+  int64_t min_time = 0;  // ms; INT64_MAX / INT64_MIN when the head is empty
+  int64_t max_time = 0;
+  PostingsStats postings;
+};
+
+class HeadAppender;
+class HeadQuerier;
+
+class Head final : public storage::Appendable, public storage::Queryable {
+ public:
+  // Opens the head: creates dir/wal if needed and replays it. Returns once ready.
+  static Result<std::unique_ptr<Head>> Open(const HeadOptions& options);
+  ~Head() override;
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  std::unique_ptr<storage::Appender> NewAppender() override;
+  Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
+
+  // Flushes and closes the WAL. The head must not be used afterwards.
+  Status Close();
+
+  // Time bounds of the samples in the head (INT64_MAX / INT64_MIN while empty).
+  int64_t MinTime() const { return min_time_.load(std::memory_order_acquire); }
+  int64_t MaxTime() const { return max_time_.load(std::memory_order_acquire); }
+  uint64_t NumSeries() const { return num_series_.load(std::memory_order_relaxed); }
+  // Top `limit` cardinality figures and head-wide counts.
+  HeadStats Stats(size_t limit) const;
+  // Metadata of the series with these labels, if any was recorded.
+  bool GetMetadata(const model::Labels& labels, model::Metadata* out) const;
+
+  const MemPostings& postings() const { return postings_; }
+  const HeadOptions& options() const { return options_; }
+  const Isolation& isolation() const { return isolation_; }
+
+ private:
+  friend class HeadAppender;
+  friend class HeadQuerier;
+  friend class WalReplayer;
+
+  explicit Head(const HeadOptions& options);
+
+  // Sets the time bounds from the first sample ever appended (upstream initTime).
+  void InitTime(int64_t t);
+  bool initialized() const { return MinTime() != std::numeric_limits<int64_t>::max(); }
+  void UpdateMinMaxTime(int64_t mint, int64_t maxt);
+  // Lowest timestamp an appender may accept now (upstream appendableMinValidTime).
+  int64_t AppendableMinValidTime() const;
+  // The series with `labels`, created (and indexed) when absent. `ref` forces the ref of a
+  // new series (WAL replay); 0 takes the next free one.
+  MemSeries* GetOrCreate(const model::Labels& labels, uint64_t ref, bool* created);
+  ChunkOptions chunk_options() const { return {options_.chunk_range, options_.samples_per_chunk}; }
+
+  Status OpenWal();
+
+  // Buffers an appender reuses across transactions; pooled so the append path does not
+  // allocate once warm.
+  struct AppendBuffers {
+    std::vector<record::RefSample> samples;
+    std::vector<MemSeries*> sample_series;  // parallel to samples
+    std::vector<record::RefSeries> series;  // created by this transaction
+    std::vector<record::RefMetadata> metadata;
+    std::vector<MemSeries*> metadata_series;  // parallel to metadata
+    std::string record;                       // WAL record encoding
+    void Clear();
+  };
+  std::unique_ptr<AppendBuffers> GetBuffers();
+  void PutBuffers(std::unique_ptr<AppendBuffers> b);
+
+  const HeadOptions options_;
+  HeadMetrics metrics_;
+  StripeSeries series_;
+  MemPostings postings_;
+  Isolation isolation_;
+  std::unique_ptr<wlog::WL> wal_;  // null when disabled
+
+  std::atomic<int64_t> min_time_{std::numeric_limits<int64_t>::max()};
+  std::atomic<int64_t> max_time_{std::numeric_limits<int64_t>::min()};
+  // Samples below this are out of bounds regardless of max_time_ (set by future compaction).
+  std::atomic<int64_t> min_valid_time_{std::numeric_limits<int64_t>::min()};
+  std::atomic<uint64_t> last_series_ref_{0};
+  std::atomic<uint64_t> num_series_{0};
+  std::atomic<uint64_t> num_chunks_{0};
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<AppendBuffers>> pool_;  // guarded by pool_mu_
+};
+
+}  // namespace kiln::tsdb

@@ -1,0 +1,56 @@
+// HeadAppender: one write transaction against the Head (storage::Appender).
+//
+// Append validates each sample against the committed state of its series and stages it;
+// Commit logs Series, Metadata and Samples records to the WAL (in that order, as upstream),
+// then applies the samples under one isolation append ID. Samples that became invalid
+// between Append and Commit (another transaction got there first) are dropped and counted,
+// as upstream does. Series are created at Append time and survive Rollback (their Series
+// record is still logged, so WAL refs stay resolvable).
+//
+// Not thread-safe: one thread per appender.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+#include "pkg/storage/appender.h"
+#include "pkg/tsdb/head.h"
+
+namespace kiln::tsdb {
+
+class HeadAppender final : public storage::Appender {
+ public:
+  explicit HeadAppender(Head* head);
+  // Rolls back when neither Commit nor Rollback was called.
+  ~HeadAppender() override;
+
+  Result<storage::SeriesRef> Append(storage::SeriesRef ref, const model::Labels& labels, int64_t t,
+                                    double v) override;
+  Result<storage::SeriesRef> UpdateMetadata(storage::SeriesRef ref, const model::Labels& labels,
+                                            const model::Metadata& meta) override;
+  Status Commit() override;
+  Status Rollback() override;
+
+ private:
+  // Resolves `ref` or `labels` to a series, creating it if needed (validating the labels).
+  Result<MemSeries*> GetOrCreate(storage::SeriesRef ref, const model::Labels& labels);
+  // Computes the appendable window on first use (the head's bounds may be set by it).
+  void InitBounds(int64_t t);
+  // Writes the staged records to the WAL.
+  Status Log();
+  Status LogSeriesOnly();
+  // Applies the staged samples and metadata; returns after EndAppend.
+  void Apply();
+  void Release();
+
+  Head* const head_;
+  std::unique_ptr<Head::AppendBuffers> buf_;
+  bool bounds_set_ = false;
+  bool closed_ = false;
+  int64_t min_valid_time_ = 0;
+  int64_t mint_ = std::numeric_limits<int64_t>::max();
+  int64_t maxt_ = std::numeric_limits<int64_t>::min();
+};
+
+}  // namespace kiln::tsdb

@@ -1,0 +1,56 @@
+#include "pkg/tsdb/head_metrics.h"
+
+#include <string>
+
+namespace kiln::tsdb {
+
+namespace {
+
+prometheus::Gauge& NewGauge(prometheus::Registry& r, const std::string& name,
+                            const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
+                                const std::string& help, bool float_type = false) {
+  auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(r);
+  return float_type ? family.Add({{"type", "float"}}) : family.Add({});
+}
+
+}  // namespace
+
+HeadMetrics::HeadMetrics(prometheus::Registry* registry)
+    : own_registry_(registry ? nullptr : std::make_shared<prometheus::Registry>()),
+      registry_(registry ? *registry : *own_registry_),
+      series(NewGauge(registry_, "prometheus_tsdb_head_series",
+                      "Total number of series in the head block.")),
+      series_created(NewCounter(registry_, "prometheus_tsdb_head_series_created_total",
+                                "Total number of series created in the head")),
+      chunks(NewGauge(registry_, "prometheus_tsdb_head_chunks",
+                      "Total number of chunks in the head block.")),
+      chunks_created(NewCounter(registry_, "prometheus_tsdb_head_chunks_created_total",
+                                "Total number of chunks created in the head")),
+      samples_appended(NewCounter(registry_, "prometheus_tsdb_head_samples_appended_total",
+                                  "Total number of appended samples.", true)),
+      out_of_order_samples(NewCounter(registry_, "prometheus_tsdb_out_of_order_samples_total",
+                                      "Total number of out of order samples ingestion failed "
+                                      "attempts due to out of order being disabled.",
+                                      true)),
+      out_of_bound_samples(NewCounter(registry_, "prometheus_tsdb_out_of_bound_samples_total",
+                                      "Total number of out of bound samples ingestion failed "
+                                      "attempts with out of order support disabled.",
+                                      true)),
+      active_appenders(NewGauge(registry_, "prometheus_tsdb_head_active_appenders",
+                                "Number of currently active appender transactions")),
+      min_time(NewGauge(registry_, "prometheus_tsdb_head_min_time",
+                        "Minimum time bound of the head block.")),
+      max_time(NewGauge(registry_, "prometheus_tsdb_head_max_time",
+                        "Maximum timestamp of the head block.")),
+      replay_duration(NewGauge(registry_, "prometheus_tsdb_data_replay_duration_seconds",
+                               "Time taken to replay the data on disk.")),
+      isolation_low_watermark(NewGauge(registry_, "prometheus_tsdb_isolation_low_watermark",
+                                       "The lowest TSDB append ID that is still referenced.")),
+      isolation_high_watermark(NewGauge(registry_, "prometheus_tsdb_isolation_high_watermark",
+                                        "The highest TSDB append ID that has been given out.")) {}
+
+}  // namespace kiln::tsdb

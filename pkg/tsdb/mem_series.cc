@@ -1,0 +1,154 @@
+#include "pkg/tsdb/mem_series.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "pkg/util/float_format.h"
+
+namespace kiln::tsdb {
+
+namespace {
+
+// Upstream cuts an XOR chunk before it could exceed chunkenc.MaxBytesPerXORChunk (1024),
+// assuming the next sample takes the maximum 19 bytes.
+constexpr size_t kMaxBytesPerXorChunk = 1024 - 19;
+
+// End of the chunk-range window `t` falls in (upstream rangeForTimestamp).
+int64_t RangeForTimestamp(int64_t t, int64_t width) { return (t / width) * width + width; }
+
+// Upstream computeChunkEndTime: spreads the rest of the window [start, max) over chunks of
+// equal size, assuming the chunk (start..cur) is 1/ratio_to_full full.
+int64_t ComputeChunkEndTime(int64_t start, int64_t cur, int64_t max, double ratio_to_full) {
+  double n =
+      static_cast<double>(max - start) / (static_cast<double>(cur - start + 1) * ratio_to_full);
+  if (n <= 1) return max;
+  return static_cast<int64_t>(static_cast<double>(start) +
+                              static_cast<double>(max - start) / std::floor(n));
+}
+
+bool SameBits(double a, double b) {
+  uint64_t x, y;
+  std::memcpy(&x, &a, sizeof x);
+  std::memcpy(&y, &b, sizeof y);
+  return x == y;
+}
+
+}  // namespace
+
+Status MemSeries::Appendable(int64_t t, double v, int64_t min_valid_time) const {
+  if (t >= min_valid_time) {
+    if (head_chunk_ == nullptr || t > head_maxt_) return Status::OK();
+    if (t == head_maxt_) {
+      // Exact duplicates happen legitimately (federation, retried remote writes) and are
+      // accepted silently; Append drops them.
+      if (SameBits(last_value_, v)) return Status::OK();
+      return Status::DuplicateSample("duplicate sample for timestamp " + std::to_string(t) +
+                                     "; overrides not allowed: existing " +
+                                     FormatFloatG(last_value_) + ", new value " + FormatFloatG(v));
+    }
+  }
+  if (t < min_valid_time) return Status::OutOfBounds("out of bounds");
+  return Status::OutOfOrder("out of order sample");
+}
+
+bool MemSeries::NeedsNewChunk(int64_t t, const ChunkOptions& opts) {
+  if (head_chunk_->Bytes().size() > kMaxBytesPerXorChunk) return true;
+  int n = head_chunk_->NumSamples();
+  if (n == opts.samples_per_chunk / 4) {
+    next_at_ = ComputeChunkEndTime(head_mint_, head_maxt_, next_at_, 4);
+  }
+  return t >= next_at_ || n >= opts.samples_per_chunk * 2;
+}
+
+void MemSeries::CutNewChunk(int64_t t, const ChunkOptions& opts) {
+  if (head_chunk_ != nullptr) {
+    // Re-own the bytes exactly: the open chunk's buffer has growth slack.
+    closed_.push_back({std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes())),
+                       head_mint_, head_maxt_});
+  }
+  head_chunk_ = std::make_unique<chunkenc::XorChunk>();
+  // An empty XOR chunk always yields an appender.
+  app_ = std::move(head_chunk_->NewAppender()).value();
+  head_mint_ = t;
+  head_maxt_ = std::numeric_limits<int64_t>::min();
+  next_at_ = RangeForTimestamp(t, opts.chunk_range);
+}
+
+bool MemSeries::Append(int64_t t, double v, uint64_t append_id, const ChunkOptions& opts,
+                       bool* chunk_created) {
+  *chunk_created = false;
+  if (head_chunk_ != nullptr && t <= head_maxt_) return false;
+  if (head_chunk_ == nullptr || NeedsNewChunk(t, opts)) {
+    CutNewChunk(t, opts);
+    *chunk_created = true;
+  }
+  app_->Append(t, v);
+  head_maxt_ = t;
+  last_value_ = v;
+  if (append_id != 0) {
+    if (!txs_.empty() && txs_.back().append_id == append_id) {
+      txs_.back().samples++;
+    } else {
+      txs_.push_back({append_id, 1});
+    }
+  }
+  return true;
+}
+
+void MemSeries::CleanupAppendIDsBelow(uint64_t low_watermark) {
+  size_t n = 0;
+  while (n < txs_.size() && txs_[n].append_id < low_watermark) ++n;
+  // erase keeps the capacity, so steady-state commits do not allocate.
+  if (n > 0) txs_.erase(txs_.begin(), txs_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+size_t MemSeries::HiddenSamples(const IsolationState& iso) const {
+  // Samples sit in commit order, so everything from the first invisible run on is hidden
+  // (a later visible run cannot be shown without the gap before it).
+  size_t hidden = 0;
+  bool hiding = false;
+  for (const TxRun& run : txs_) {
+    if (!hiding && !iso.Visible(run.append_id)) hiding = true;
+    if (hiding) hidden += run.samples;
+  }
+  return hidden;
+}
+
+std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt,
+                                         const IsolationState* iso) const {
+  std::vector<ChunkView> out;
+  if (head_chunk_ == nullptr) return out;
+  size_t total = static_cast<size_t>(head_chunk_->NumSamples());
+  for (const auto& c : closed_) total += static_cast<size_t>(c.chunk->NumSamples());
+  size_t visible = total - (iso != nullptr ? HiddenSamples(*iso) : 0);
+  size_t start = 0;  // index of the chunk's first sample within the series
+  for (const auto& c : closed_) {
+    size_t n = static_cast<size_t>(c.chunk->NumSamples());
+    size_t limit = visible > start ? std::min(n, visible - start) : 0;
+    if (limit > 0 && c.maxt >= mint && c.mint <= maxt) {
+      out.push_back({c.chunk, c.mint, c.maxt, static_cast<int>(limit)});
+    }
+    start += n;
+  }
+  size_t n = static_cast<size_t>(head_chunk_->NumSamples());
+  size_t limit = visible > start ? std::min(n, visible - start) : 0;
+  if (limit > 0 && head_maxt_ >= mint && head_mint_ <= maxt) {
+    out.push_back({std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes())),
+                   head_mint_, head_maxt_, static_cast<int>(limit)});
+  }
+  return out;
+}
+
+int64_t MemSeries::MinTime() const { return closed_.empty() ? head_mint_ : closed_.front().mint; }
+
+void MemSeries::SetMetadata(const model::Metadata& m) {
+  if (meta_ == nullptr) {
+    meta_ = std::make_unique<model::Metadata>(m);
+  } else {
+    *meta_ = m;
+  }
+}
+
+}  // namespace kiln::tsdb

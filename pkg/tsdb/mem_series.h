@@ -1,0 +1,111 @@
+// MemSeries: one series in the head: its labels, the open XOR chunk being appended to, the
+// earlier (full) chunks, the isolation tags of recent commits, and its metadata.
+//
+// Chunks are cut as upstream does (tsdb/head_append.go, appendPreprocessor): at the end of
+// the chunk-range window the first sample falls in, earlier when the predicted end time for
+// ~samples_per_chunk samples is reached (predicted once the chunk is a quarter full), at
+// twice samples_per_chunk, or when the chunk would exceed 1 KiB.
+//
+// Thread-safety: labels() and ref() are immutable. Everything else REQUIRES lock() held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "pkg/model/labels.h"
+#include "pkg/model/metadata.h"
+#include "pkg/tsdb/chunkenc/xor.h"
+#include "pkg/tsdb/isolation.h"
+#include "pkg/tsdb/spin_lock.h"
+#include "pkg/util/status.h"
+
+namespace kiln::tsdb {
+
+struct ChunkOptions {
+  int64_t chunk_range = 2 * 60 * 60 * 1000;  // ms
+  int samples_per_chunk = 120;
+};
+
+// A chunk a reader may iterate: immutable, shared with the series (or a private copy of the
+// open chunk), with the number of its leading samples the reader may see.
+struct ChunkView {
+  std::shared_ptr<const chunkenc::Chunk> chunk;
+  int64_t mint = 0;
+  int64_t maxt = 0;  // of all samples in the chunk, including ones beyond `limit`
+  int limit = 0;     // samples visible to the reader
+};
+
+class MemSeries {
+ public:
+  MemSeries(model::Labels labels, uint64_t ref) : labels_(std::move(labels)), ref_(ref) {}
+  MemSeries(const MemSeries&) = delete;
+  MemSeries& operator=(const MemSeries&) = delete;
+
+  const model::Labels& labels() const { return labels_; }
+  uint64_t ref() const { return ref_; }
+  SpinLock& mutex() const { return mu_; }
+
+  // Whether (t, v) may be appended (upstream memSeries.appendable without out-of-order
+  // support). OK for a new timestamp and for an exact duplicate of the last sample (which
+  // Append then drops); kDuplicateSample, kOutOfBounds or kOutOfOrder otherwise, with
+  // Prometheus's messages.
+  Status Appendable(int64_t t, double v, int64_t min_valid_time) const;
+
+  // Appends (t, v) tagged with `append_id` (0 = untagged, visible at once). Returns false,
+  // and changes nothing, when t is not after the last sample. *chunk_created tells whether a
+  // new chunk was cut.
+  bool Append(int64_t t, double v, uint64_t append_id, const ChunkOptions& opts,
+              bool* chunk_created);
+  // Forgets isolation tags below `low_watermark` (those samples are visible to everyone).
+  void CleanupAppendIDsBelow(uint64_t low_watermark);
+
+  // Chunks overlapping [mint, maxt] as `iso` may see them (nullptr = see everything).
+  // The open chunk is copied, so the views stay valid while appends continue.
+  std::vector<ChunkView> Chunks(int64_t mint, int64_t maxt, const IsolationState* iso) const;
+
+  bool empty() const { return head_chunk_ == nullptr; }
+  // Timestamp of the first / last appended sample. REQUIRES: !empty().
+  int64_t MinTime() const;
+  int64_t MaxTime() const { return head_maxt_; }
+  double last_value() const { return last_value_; }
+  // Number of chunks, open one included.
+  size_t NumChunks() const { return closed_.size() + (head_chunk_ ? 1 : 0); }
+
+  const model::Metadata* metadata() const { return meta_.get(); }
+  void SetMetadata(const model::Metadata& m);
+
+ private:
+  struct ClosedChunk {
+    std::shared_ptr<const chunkenc::Chunk> chunk;
+    int64_t mint;
+    int64_t maxt;
+  };
+  // Samples of one commit appended in a row; the unit of isolation bookkeeping.
+  struct TxRun {
+    uint64_t append_id;
+    uint32_t samples;
+  };
+
+  // Whether the next sample at `t` must go to a new chunk; updates next_at_.
+  bool NeedsNewChunk(int64_t t, const ChunkOptions& opts);
+  void CutNewChunk(int64_t t, const ChunkOptions& opts);
+  size_t HiddenSamples(const IsolationState& iso) const;
+
+  const model::Labels labels_;
+  const uint64_t ref_;
+  mutable SpinLock mu_;
+
+  // All members below are guarded by mu_.
+  std::vector<ClosedChunk> closed_;  // full chunks, oldest first
+  std::unique_ptr<chunkenc::XorChunk> head_chunk_;
+  std::unique_ptr<chunkenc::Appender> app_;
+  int64_t head_mint_ = 0;
+  int64_t head_maxt_ = 0;
+  int64_t next_at_ = 0;  // a sample at or after this starts a new chunk
+  double last_value_ = 0;
+  std::vector<TxRun> txs_;  // runs of recent commits, oldest first
+  std::unique_ptr<model::Metadata> meta_;
+};
+
+}  // namespace kiln::tsdb

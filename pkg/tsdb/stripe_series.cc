@@ -1,0 +1,62 @@
+#include "pkg/tsdb/stripe_series.h"
+
+namespace kiln::tsdb {
+
+StripeSeries::StripeSeries(size_t stripes) : mask_(stripes - 1), hashes_(stripes), refs_(stripes) {}
+
+MemSeries* StripeSeries::GetByRef(uint64_t ref) const {
+  const RefStripe& s = refs_[ref & mask_];
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.series.find(ref);
+  return it == s.series.end() ? nullptr : it->second.get();
+}
+
+MemSeries* StripeSeries::FindLocked(const HashStripe& s, uint64_t hash,
+                                    const model::Labels& labels) const {
+  auto it = s.unique.find(hash);
+  if (it == s.unique.end()) return nullptr;
+  if (it->second->labels() == labels) return it->second;
+  auto c = s.conflicts.find(hash);
+  if (c == s.conflicts.end()) return nullptr;
+  for (MemSeries* m : c->second) {
+    if (m->labels() == labels) return m;
+  }
+  return nullptr;
+}
+
+MemSeries* StripeSeries::GetByHash(uint64_t hash, const model::Labels& labels) const {
+  const HashStripe& s = hashes_[hash & mask_];
+  std::lock_guard<std::mutex> lock(s.mu);
+  return FindLocked(s, hash, labels);
+}
+
+MemSeries* StripeSeries::GetOrCreate(uint64_t hash, const model::Labels& labels,
+                                     const std::function<uint64_t()>& new_ref, bool* created) {
+  HashStripe& hs = hashes_[hash & mask_];
+  std::lock_guard<std::mutex> lock(hs.mu);
+  if (MemSeries* m = FindLocked(hs, hash, labels)) {
+    *created = false;
+    return m;
+  }
+  uint64_t ref = new_ref();
+  auto owned = std::make_unique<MemSeries>(labels, ref);
+  MemSeries* m = owned.get();
+  {
+    RefStripe& rs = refs_[ref & mask_];
+    std::lock_guard<std::mutex> ref_lock(rs.mu);
+    rs.series.emplace(ref, std::move(owned));
+  }
+  auto [it, inserted] = hs.unique.emplace(hash, m);
+  if (!inserted) hs.conflicts[hash].push_back(m);
+  *created = true;
+  return m;
+}
+
+void StripeSeries::ForEach(const std::function<void(MemSeries*)>& f) const {
+  for (const RefStripe& s : refs_) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (const auto& [ref, m] : s.series) f(m.get());
+  }
+}
+
+}  // namespace kiln::tsdb

@@ -1,0 +1,58 @@
+// StripeSeries: the head's series registry, by ref and by label hash, split into lock
+// stripes so concurrent appenders rarely contend (upstream tsdb/head.go stripeSeries).
+//
+// Owns every MemSeries; a series, once created, lives as long as the registry (head GC is
+// not implemented yet), so the MemSeries* it hands out stay valid until destruction.
+// Thread-safe. Lock order: hash stripe, then ref stripe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "pkg/model/labels.h"
+#include "pkg/tsdb/mem_series.h"
+
+namespace kiln::tsdb {
+
+class StripeSeries {
+ public:
+  // REQUIRES: stripes is a power of two.
+  explicit StripeSeries(size_t stripes);
+  StripeSeries(const StripeSeries&) = delete;
+  StripeSeries& operator=(const StripeSeries&) = delete;
+
+  MemSeries* GetByRef(uint64_t ref) const;
+  MemSeries* GetByHash(uint64_t hash, const model::Labels& labels) const;
+
+  // The series with `labels`, creating it with ref `new_ref()` when absent. *created tells
+  // which happened. `new_ref` runs under the stripe lock and must not re-enter.
+  MemSeries* GetOrCreate(uint64_t hash, const model::Labels& labels,
+                         const std::function<uint64_t()>& new_ref, bool* created);
+
+  // Calls f for every series (stripe by stripe, each stripe locked while visited).
+  void ForEach(const std::function<void(MemSeries*)>& f) const;
+
+ private:
+  struct HashStripe {
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, MemSeries*> unique;  // guarded by mu
+    // Series whose hash collides with one in `unique`; rare.
+    std::unordered_map<uint64_t, std::vector<MemSeries*>> conflicts;  // guarded by mu
+  };
+  struct RefStripe {
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, std::unique_ptr<MemSeries>> series;  // guarded by mu
+  };
+
+  MemSeries* FindLocked(const HashStripe& s, uint64_t hash, const model::Labels& labels) const;
+
+  const size_t mask_;
+  std::vector<HashStripe> hashes_;
+  std::vector<RefStripe> refs_;
+};
+
+}  // namespace kiln::tsdb

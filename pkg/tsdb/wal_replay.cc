@@ -1,0 +1,121 @@
+#include "pkg/tsdb/wal_replay.h"
+
+#include <mutex>
+
+#include "pkg/tsdb/wlog/checkpoint.h"
+
+namespace kiln::tsdb {
+
+Status WalReplayer::Run(const std::string& wal_dir) {
+  int first_segment = -1;
+  Result<wlog::CheckpointRef> cp = wlog::LastCheckpoint(wal_dir);
+  if (cp.ok()) {
+    KILN_ASSIGN_OR_RETURN(auto reader, wlog::Reader::Open({{cp->dir, -1, -1}}));
+    KILN_RETURN_IF_ERROR(ReadAll(reader.get()));
+    KILN_RETURN_IF_ERROR(reader->err().Wrap("read checkpoint " + cp->dir));
+    first_segment = cp->index + 1;
+  } else if (!cp.status().Is(StatusCode::kNotFound)) {
+    return cp.status().Wrap("find last checkpoint");
+  }
+  // Segments older than the checkpoint may linger when truncation failed; skip them.
+  KILN_ASSIGN_OR_RETURN(auto bounds, wlog::Segments(wal_dir));
+  if (first_segment < bounds.first) first_segment = bounds.first;
+  if (bounds.second >= 0 && first_segment <= bounds.second) {
+    KILN_ASSIGN_OR_RETURN(auto reader,
+                          wlog::Reader::Open({{wal_dir, first_segment, bounds.second}}));
+    KILN_RETURN_IF_ERROR(ReadAll(reader.get()));
+    if (!reader->err().ok()) {
+      const wlog::CorruptionError& c = reader->Corruption();
+      head_->options_.logger.Warn("Encountered WAL read error, attempting repair",
+                                  {{"err", reader->err().ToString()},
+                                   {"segment", std::to_string(c.segment)},
+                                   {"offset", std::to_string(c.offset)}});
+      KILN_RETURN_IF_ERROR(head_->wal_->Repair(c).Wrap("repair corrupted WAL"));
+    }
+  }
+  head_->UpdateMinMaxTime(mint_, maxt_);
+  head_->num_chunks_.fetch_add(chunks_);
+  head_->metrics_.chunks.Increment(static_cast<double>(chunks_));
+  head_->metrics_.chunks_created.Increment(static_cast<double>(chunks_));
+  head_->options_.logger.Info("WAL records applied",
+                              {{"samples", std::to_string(samples_applied_)},
+                               {"series", std::to_string(head_->NumSeries())}});
+  if (unknown_refs_ > 0) {
+    head_->options_.logger.Warn("Unknown series references",
+                                {{"samples", std::to_string(unknown_refs_)}});
+  }
+  return Status::OK();
+}
+
+Status WalReplayer::ReadAll(wlog::Reader* reader) {
+  while (reader->Next()) KILN_RETURN_IF_ERROR(Apply(reader->Record()));
+  return Status::OK();
+}
+
+Status WalReplayer::Apply(std::string_view rec) {
+  switch (record::GetType(rec)) {
+    case record::Type::kSeries:
+      series_.clear();
+      KILN_RETURN_IF_ERROR(record::DecodeSeries(rec, &series_).Wrap("decode series"));
+      ApplySeries();
+      break;
+    case record::Type::kSamples:
+      samples_.clear();
+      KILN_RETURN_IF_ERROR(record::DecodeSamples(rec, &samples_).Wrap("decode samples"));
+      ApplySamples();
+      break;
+    case record::Type::kMetadata:
+      metadata_.clear();
+      KILN_RETURN_IF_ERROR(record::DecodeMetadata(rec, &metadata_).Wrap("decode metadata"));
+      ApplyMetadata();
+      break;
+    default:
+      // Tombstones, exemplars, histograms and markers are not kept by the head yet.
+      break;
+  }
+  return Status::OK();
+}
+
+MemSeries* WalReplayer::Lookup(record::HeadSeriesRef ref) const {
+  if (MemSeries* s = head_->series_.GetByRef(ref)) return s;
+  auto it = multi_ref_.find(ref);
+  return it == multi_ref_.end() ? nullptr : it->second;
+}
+
+void WalReplayer::ApplySeries() {
+  for (const record::RefSeries& rs : series_) {
+    bool created = false;
+    MemSeries* s = head_->GetOrCreate(rs.labels, rs.ref, &created);
+    if (!created && s->ref() != rs.ref) multi_ref_[rs.ref] = s;
+  }
+}
+
+void WalReplayer::ApplySamples() {
+  const ChunkOptions opts = head_->chunk_options();
+  for (const record::RefSample& smp : samples_) {
+    MemSeries* s = Lookup(smp.ref);
+    if (s == nullptr) {
+      ++unknown_refs_;
+      continue;
+    }
+    std::lock_guard<SpinLock> lock(s->mutex());
+    bool created = false;
+    if (s->Append(smp.t, smp.v, 0, opts, &created)) {
+      ++samples_applied_;
+      mint_ = std::min(mint_, smp.t);
+      maxt_ = std::max(maxt_, smp.t);
+    }
+    chunks_ += created ? 1 : 0;
+  }
+}
+
+void WalReplayer::ApplyMetadata() {
+  for (const record::RefMetadata& m : metadata_) {
+    MemSeries* s = Lookup(m.ref);
+    if (s == nullptr) continue;
+    std::lock_guard<SpinLock> lock(s->mutex());
+    s->SetMetadata({record::FromRecordMetricType(m.type), m.help, m.unit});
+  }
+}
+
+}  // namespace kiln::tsdb
