@@ -22,8 +22,8 @@
 
 namespace kiln::tsdb::record {
 
-// Record types, numbered as upstream. Histogram records are recognised by GetType so a
-// reader can skip them; Kiln does not decode their bodies yet.
+// Record types, numbered as upstream (the V2 sample types of Prometheus 3.x are not
+// supported and read as kUnknown).
 enum class Type : uint8_t {
   kSeries = 1,
   kSamples = 2,
@@ -112,6 +112,60 @@ struct RefMmapMarker {
   friend bool operator==(const RefMmapMarker&, const RefMmapMarker&) = default;
 };
 
+// Native histograms as the WAL stores them (upstream model/histogram): sparse buckets
+// described by spans; integer histograms hold bucket counts delta-encoded, float histograms
+// absolute counts. Custom-bucket histograms (schema kCustomBucketsSchema) also carry their
+// bucket bounds in custom_values.
+inline constexpr int32_t kCustomBucketsSchema = -53;
+
+struct HistogramSpan {
+  int32_t offset = 0;
+  uint32_t length = 0;
+  friend bool operator==(const HistogramSpan&, const HistogramSpan&) = default;
+};
+
+struct Histogram {
+  uint8_t counter_reset_hint = 0;
+  int32_t schema = 0;
+  double zero_threshold = 0;
+  uint64_t zero_count = 0;
+  uint64_t count = 0;
+  double sum = 0;
+  std::vector<HistogramSpan> positive_spans;
+  std::vector<HistogramSpan> negative_spans;
+  std::vector<int64_t> positive_buckets;
+  std::vector<int64_t> negative_buckets;
+  std::vector<double> custom_values;
+  friend bool operator==(const Histogram&, const Histogram&) = default;
+};
+
+struct FloatHistogram {
+  uint8_t counter_reset_hint = 0;
+  int32_t schema = 0;
+  double zero_threshold = 0;
+  double zero_count = 0;
+  double count = 0;
+  double sum = 0;
+  std::vector<HistogramSpan> positive_spans;
+  std::vector<HistogramSpan> negative_spans;
+  std::vector<double> positive_buckets;
+  std::vector<double> negative_buckets;
+  std::vector<double> custom_values;
+  friend bool operator==(const FloatHistogram&, const FloatHistogram&) = default;
+};
+
+struct RefHistogramSample {
+  HeadSeriesRef ref = 0;
+  int64_t t = 0;
+  Histogram h;
+};
+
+struct RefFloatHistogramSample {
+  HeadSeriesRef ref = 0;
+  int64_t t = 0;
+  FloatHistogram fh;
+};
+
 // Encoders: append one complete record to *dst.
 void EncodeSeries(std::span<const RefSeries> series, std::string* dst);
 void EncodeSamples(std::span<const RefSample> samples, std::string* dst);
@@ -119,6 +173,13 @@ void EncodeTombstones(std::span<const RefTombstone> tombstones, std::string* dst
 void EncodeExemplars(std::span<const RefExemplar> exemplars, std::string* dst);
 void EncodeMetadata(std::span<const RefMetadata> metadata, std::string* dst);
 void EncodeMmapMarkers(std::span<const RefMmapMarker> markers, std::string* dst);
+// Histogram records of type `type`: kHistogramSamples or kCustomBucketsHistogramSamples
+// (resp. the float ones). As upstream, custom-bucket histograms go into their own record
+// type so older readers can skip them; the caller splits them.
+void EncodeHistogramSamples(std::span<const RefHistogramSample> histograms, Type type,
+                            std::string* dst);
+void EncodeFloatHistogramSamples(std::span<const RefFloatHistogramSample> histograms, Type type,
+                                 std::string* dst);
 
 // Decoders: append the record's contents to *out. kCorruption when the record has the
 // wrong type, is truncated, or has trailing bytes.
@@ -129,5 +190,8 @@ Status DecodeExemplars(std::string_view rec, std::vector<RefExemplar>* out);
 // Fields other than UNIT and HELP are skipped, as upstream does.
 Status DecodeMetadata(std::string_view rec, std::vector<RefMetadata>* out);
 Status DecodeMmapMarkers(std::string_view rec, std::vector<RefMmapMarker>* out);
+// Accept both the exponential and the custom-bucket record type.
+Status DecodeHistogramSamples(std::string_view rec, std::vector<RefHistogramSample>* out);
+Status DecodeFloatHistogramSamples(std::string_view rec, std::vector<RefFloatHistogramSample>* out);
 
 }  // namespace kiln::tsdb::record

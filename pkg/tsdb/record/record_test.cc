@@ -67,6 +67,28 @@ const std::vector<RefMmapMarker> kMarkers = {{1, 0x0000000100000002ull}};
 const std::vector<RefExemplar> kExemplars = {{5, 100, 1, model::Labels{{"trace_id", "x"}}},
                                              {4, 99, 2, model::Labels{}}};
 
+const std::vector<RefHistogramSample> kHistograms = {
+    {2, 1000, {0, 1, 0.5, 3, 10, 12.5, {{0, 2}}, {}, {4, -1}, {}, {}}},
+    {3, 999, {2, -1, 0, 0, 0, -0.5, {}, {{-2, 1}}, {}, {1}, {}}},
+};
+const std::vector<RefFloatHistogramSample> kFloatHistograms = {
+    {5, 7, {0, kCustomBucketsSchema, 0, 0, 2, 3, {{0, 2}}, {}, {1, 1}, {}, {1, 2}}},
+};
+
+Status RoundtripHistograms(std::string_view rec, std::string* out) {
+  std::vector<RefHistogramSample> v;
+  Status s = DecodeHistogramSamples(rec, &v);
+  if (s.ok()) EncodeHistogramSamples(v, GetType(rec), out);
+  return s;
+}
+
+Status RoundtripFloatHistograms(std::string_view rec, std::string* out) {
+  std::vector<RefFloatHistogramSample> v;
+  Status s = DecodeFloatHistogramSamples(rec, &v);
+  if (s.ok()) EncodeFloatHistogramSamples(v, GetType(rec), out);
+  return s;
+}
+
 std::vector<Golden> Goldens() {
   return {
       {"series", [](std::string* d) { EncodeSeries(kSeries, d); },
@@ -94,6 +116,22 @@ std::vector<Golden> Goldens() {
        "   00 00 3ff0000000000000 01 08 74726163655f6964 01 78"
        "   01 01 4000000000000000 00",
        Roundtrip(&DecodeExemplars, &EncodeExemplars)},
+      {"histograms",
+       [](std::string* d) { EncodeHistogramSamples(kHistograms, Type::kHistogramSamples, d); },
+       "07 0000000000000002 00000000000003e8"
+       "   00 00 00 02 3fe0000000000000 03 0a 4029000000000000 01 00 02 00 02 08 01 00"
+       "   02 01 02 01 0000000000000000 00 00 bfe0000000000000 00 01 03 01 00 01 02",
+       &RoundtripHistograms},
+      {"custom_bucket_float_histograms",
+       [](std::string* d) {
+         EncodeFloatHistogramSamples(kFloatHistograms, Type::kCustomBucketsFloatHistogramSamples,
+                                     d);
+       },
+       "0a 0000000000000005 0000000000000007"
+       "   00 00 00 69 0000000000000000 0000000000000000 4000000000000000 4008000000000000"
+       "   01 00 02 00 02 3ff0000000000000 3ff0000000000000 00"
+       "   02 3ff0000000000000 4000000000000000",
+       &RoundtripFloatHistograms},
   };
 }
 

@@ -89,6 +89,29 @@ Status Filter::Apply(std::string_view rec, std::string* buf) {
       if (!out.empty()) EncodeSamples(out, buf);
       return Status::OK();
     }
+    case Type::kHistogramSamples:
+    case Type::kCustomBucketsHistogramSamples: {
+      std::vector<RefHistogramSample> in;
+      KILN_RETURN_IF_ERROR(DecodeHistogramSamples(rec, &in));
+      const size_t total = in.size();
+      auto out = KeepIf(std::move(in), [&](const RefHistogramSample& s) { return s.t >= mint_; });
+      stats_->total_samples += total;
+      stats_->dropped_samples += total - out.size();
+      if (!out.empty()) EncodeHistogramSamples(out, GetType(rec), buf);
+      return Status::OK();
+    }
+    case Type::kFloatHistogramSamples:
+    case Type::kCustomBucketsFloatHistogramSamples: {
+      std::vector<RefFloatHistogramSample> in;
+      KILN_RETURN_IF_ERROR(DecodeFloatHistogramSamples(rec, &in));
+      const size_t total = in.size();
+      auto out =
+          KeepIf(std::move(in), [&](const RefFloatHistogramSample& s) { return s.t >= mint_; });
+      stats_->total_samples += total;
+      stats_->dropped_samples += total - out.size();
+      if (!out.empty()) EncodeFloatHistogramSamples(out, GetType(rec), buf);
+      return Status::OK();
+    }
     case Type::kTombstones: {
       std::vector<RefTombstone> in;
       KILN_RETURN_IF_ERROR(DecodeTombstones(rec, &in));
@@ -132,8 +155,8 @@ Status Filter::Apply(std::string_view rec, std::string* buf) {
       return Status::OK();
     }
     default:
-      // Histograms, mmap markers and unknown types (from newer versions) are not carried
-      // over, as in Prometheus 2.42 for the types it did not know.
+      // Mmap markers (OOO WBL only) and unknown types from newer versions are not carried
+      // over, as upstream does.
       return Status::OK();
   }
 }

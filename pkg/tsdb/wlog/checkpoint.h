@@ -2,11 +2,11 @@
 //
 // Checkpoint(wl, from, to, keep, mint) reads the last checkpoint (if any) and segments
 // from..to, keeps series records for which keep(ref) holds, samples / exemplars with
-// t >= mint, tombstones with an interval ending at or after mint, and the latest metadata
-// of each kept series, and writes them as a WAL in <wal dir>/checkpoint.<to, 8 digits>.
-// It is built in a ".tmp" directory, fsynced and renamed, so a crash leaves either the old
-// state or the complete checkpoint. The caller then truncates the WAL below to+1 and
-// deletes older checkpoints.
+// t >= mint (float and histogram samples alike), tombstones with an interval ending at or after
+// mint, and the latest metadata of each kept series, and writes them as a WAL in <wal
+// dir>/checkpoint.<to, 8 digits>. It is built in a ".tmp" directory, fsynced and renamed, so a
+// crash leaves either the old state or the complete checkpoint. The caller then truncates the WAL
+// below to+1 and deletes older checkpoints.
 //
 // Thread-safety: the functions are thread-safe as long as no two checkpoints of the same
 // WAL run at once.

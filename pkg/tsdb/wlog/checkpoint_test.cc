@@ -19,6 +19,8 @@ struct Contents {
   std::vector<RefTombstone> tombstones;
   std::vector<RefMetadata> metadata;
   std::vector<RefExemplar> exemplars;
+  std::vector<RefHistogramSample> histograms;
+  std::vector<RefFloatHistogramSample> float_histograms;
 };
 
 Contents ReadContents(const std::string& dir) {
@@ -43,6 +45,13 @@ Contents ReadContents(const std::string& dir) {
         break;
       case Type::kExemplars:
         s = DecodeExemplars(rec, &c.exemplars);
+        break;
+      case Type::kHistogramSamples:
+      case Type::kCustomBucketsHistogramSamples:
+        s = DecodeHistogramSamples(rec, &c.histograms);
+        break;
+      case Type::kFloatHistogramSamples:
+        s = DecodeFloatHistogramSamples(rec, &c.float_histograms);
         break;
       default:
         ADD_FAILURE() << "unexpected record type " << int(rec[0]);
@@ -79,7 +88,17 @@ std::unique_ptr<WL> WriteSegments(const std::string& dir, int n) {
         {HeadSeriesRef(10 * i), 100 * i + 1, 1, model::Labels{{"trace", "t"}}}};
     EncodeExemplars(es, &ex);
     EncodeMetadata(meta, &md);
-    const std::vector<std::string> recs = {s, sm, tomb, ex, md};
+    std::vector<RefHistogramSample> hs = {{HeadSeriesRef(10 * i + 1), 100 * i + 2, {}},
+                                          {HeadSeriesRef(10 * i + 1), 100 * i + 60, {}}};
+    hs[1].h.count = 7;
+    hs[1].h.schema = kCustomBucketsSchema;
+    hs[1].h.custom_values = {1, 5};
+    std::string h, fh;
+    EncodeHistogramSamples(hs, Type::kCustomBucketsHistogramSamples, &h);
+    const std::vector<RefFloatHistogramSample> fhs = {
+        {HeadSeriesRef(10 * i + 2), 100 * i + 70, {}}};
+    EncodeFloatHistogramSamples(fhs, Type::kFloatHistogramSamples, &fh);
+    const std::vector<std::string> recs = {s, sm, tomb, ex, md, h, fh};
     EXPECT_TRUE((*wl)->Log(std::span<const std::string>(recs)).ok());
     EXPECT_TRUE((*wl)->NextSegment().ok());
   }
@@ -94,8 +113,8 @@ TEST(CheckpointTest, KeepsOnlyWhatIsNeeded) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->total_series, 30);
   EXPECT_EQ(stats->dropped_series, 15);
-  EXPECT_EQ(stats->total_samples, 300);
-  EXPECT_EQ(stats->dropped_samples, 150);
+  EXPECT_EQ(stats->total_samples, 300 + 9);
+  EXPECT_EQ(stats->dropped_samples, 150 + 4);
   auto last = LastCheckpoint(dir.path());
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last->index, 2);
@@ -112,6 +131,11 @@ TEST(CheckpointTest, KeepsOnlyWhatIsNeeded) {
   // Tombstones end at 5, 105, 205: only the last one reaches mint.
   ASSERT_EQ(c.tombstones.size(), 1u);
   EXPECT_EQ(c.tombstones[0].ref, 20u);
+  // Histograms at 2, 60, 70 in each segment: 160, 170, 202, 260, 270 reach mint 150.
+  ASSERT_EQ(c.histograms.size(), 3u);
+  EXPECT_EQ(c.histograms[0].t, 160);
+  EXPECT_EQ(c.histograms[0].h.custom_values, (std::vector<double>{1, 5}));
+  EXPECT_EQ(c.float_histograms.size(), 2u);
   ASSERT_EQ(c.exemplars.size(), 1u);
   EXPECT_EQ(c.exemplars[0].t, 201);
   ASSERT_EQ(c.metadata.size(), 15u);  // the newest per kept series only
