@@ -1,0 +1,260 @@
+#include "pkg/textparse/protobuf_parser.h"
+
+#include <cmath>
+
+#include "pkg/textparse/text_scanner.h"
+
+namespace kiln::textparse {
+namespace {
+
+namespace pb = io::prometheus::client;
+
+model::MetricType ToMetricType(pb::MetricType t) {
+  switch (t) {
+    case pb::COUNTER:
+      return model::MetricType::kCounter;
+    case pb::GAUGE:
+      return model::MetricType::kGauge;
+    case pb::SUMMARY:
+      return model::MetricType::kSummary;
+    case pb::HISTOGRAM:
+      return model::MetricType::kHistogram;
+    case pb::GAUGE_HISTOGRAM:
+      return model::MetricType::kGaugeHistogram;
+    default:
+      return model::MetricType::kUnknown;
+  }
+}
+
+bool IsHistogram(pb::MetricType t) { return t == pb::HISTOGRAM || t == pb::GAUGE_HISTOGRAM; }
+
+void AppendEscaped(std::string* out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+model::Timestamp ToMillis(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+}
+
+bool NeedsInfBucket(const pb::Histogram& h) {
+  return h.bucket_size() == 0 || !std::isinf(h.bucket(h.bucket_size() - 1).upper_bound());
+}
+
+double HistogramCount(const pb::Histogram& h) {
+  return h.sample_count_float() > 0 ? h.sample_count_float()
+                                    : static_cast<double>(h.sample_count());
+}
+
+}  // namespace
+
+Entry ProtobufParser::Fail(std::string msg) {
+  err_ = Status::BadData(std::move(msg));
+  done_ = Entry::kInvalid;
+  return done_;
+}
+
+bool ProtobufParser::ReadFamily() {
+  uint64_t len = 0;
+  int shift = 0;
+  for (;;) {
+    if (pos_ >= buf_.size() || shift > 63) {
+      Fail("protobuf: invalid varint length prefix at byte " + std::to_string(pos_));
+      return false;
+    }
+    auto b = static_cast<uint8_t>(buf_[pos_++]);
+    len |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  if (len > buf_.size() - pos_) {
+    Fail("protobuf: message of " + std::to_string(len) + " bytes exceeds the remaining " +
+         std::to_string(buf_.size() - pos_));
+    return false;
+  }
+  if (!mf_.ParseFromArray(buf_.data() + pos_, static_cast<int>(len))) {
+    Fail("protobuf: cannot decode MetricFamily at byte " + std::to_string(pos_));
+    return false;
+  }
+  pos_ += len;
+  metric_ = 0;
+  sub_ = -1;
+  return true;
+}
+
+Entry ProtobufParser::Next() {
+  if (done_ == Entry::kEOF || done_ == Entry::kInvalid) return done_;
+  for (;;) {
+    switch (step_) {
+      case Step::kFamily:
+        if (pos_ >= buf_.size()) {
+          done_ = Entry::kEOF;
+          return done_;
+        }
+        if (!ReadFamily()) return done_;
+        step_ = Step::kHelp;
+        if (!mf_.help().empty()) return Entry::kHelp;
+        break;
+      case Step::kHelp:
+        step_ = Step::kType;
+        return Entry::kType;
+      case Step::kType:
+        step_ = Step::kUnit;
+        if (!mf_.unit().empty()) return Entry::kUnit;
+        break;
+      case Step::kUnit:
+      case Step::kSeries:
+        step_ = Step::kSeries;
+        if (NextSeries()) return Entry::kSeries;
+        step_ = Step::kFamily;
+        break;
+    }
+  }
+}
+
+int ProtobufParser::SeriesCount(const pb::Metric& m) const {
+  if (mf_.type() == pb::SUMMARY) return 2 + m.summary().quantile_size();
+  if (IsHistogram(mf_.type())) {
+    const pb::Histogram& h = m.histogram();
+    return 2 + h.bucket_size() + (NeedsInfBucket(h) ? 1 : 0);
+  }
+  return 1;
+}
+
+bool ProtobufParser::NextSeries() {
+  while (metric_ < mf_.metric_size()) {
+    const pb::Metric& m = mf_.metric(metric_);
+    if (++sub_ < SeriesCount(m)) {
+      Describe(m, sub_);
+      return true;
+    }
+    ++metric_;
+    sub_ = -1;
+  }
+  return false;
+}
+
+void ProtobufParser::Describe(const pb::Metric& m, int sub) {
+  const pb::MetricType t = mf_.type();
+  name_ = mf_.name();
+  extra_name_.clear();
+  extra_value_.clear();
+  bucket_ = -1;
+  if (t == pb::SUMMARY || IsHistogram(t)) {
+    const bool summary = t == pb::SUMMARY;
+    if (sub == 0) {
+      name_ += "_count";
+      value_ =
+          summary ? static_cast<double>(m.summary().sample_count()) : HistogramCount(m.histogram());
+    } else if (sub == 1) {
+      name_ += "_sum";
+      value_ = summary ? m.summary().sample_sum() : m.histogram().sample_sum();
+    } else if (summary) {
+      const pb::Quantile& q = m.summary().quantile(sub - 2);
+      extra_name_ = "quantile";
+      extra_value_ = internal::FormatOpenMetricsFloat(q.quantile());
+      value_ = q.value();
+    } else {
+      const pb::Histogram& h = m.histogram();
+      name_ += "_bucket";
+      extra_name_ = "le";
+      if (sub - 2 < h.bucket_size()) {
+        bucket_ = sub - 2;
+        const pb::Bucket& b = h.bucket(bucket_);
+        extra_value_ = internal::FormatOpenMetricsFloat(b.upper_bound());
+        value_ = b.cumulative_count_float() > 0 ? b.cumulative_count_float()
+                                                : static_cast<double>(b.cumulative_count());
+      } else {
+        extra_value_ = "+Inf";
+        value_ = HistogramCount(h);
+      }
+    }
+  } else if (t == pb::COUNTER) {
+    value_ = m.counter().value();
+  } else if (t == pb::GAUGE) {
+    value_ = m.gauge().value();
+  } else {
+    value_ = m.untyped().value();
+  }
+  series_ = name_;
+  if (m.label_size() == 0 && extra_name_.empty()) return;
+  series_ += '{';
+  for (const auto& l : m.label()) {
+    series_ += l.name();
+    series_ += "=\"";
+    AppendEscaped(&series_, l.value());
+    series_ += "\",";
+  }
+  if (!extra_name_.empty()) series_ += extra_name_ + "=\"" + extra_value_ + "\",";
+  series_.back() = '}';
+}
+
+std::string_view ProtobufParser::Series(double* value, std::optional<model::Timestamp>* ts) const {
+  *value = value_;
+  const pb::Metric& m = mf_.metric(metric_);
+  *ts = m.timestamp_ms() != 0 ? std::optional<model::Timestamp>(m.timestamp_ms()) : std::nullopt;
+  return series_;
+}
+
+void ProtobufParser::Labels(model::LabelsBuilder* builder) const {
+  builder->Reset(model::Labels());
+  builder->Set(model::kMetricName, name_);
+  for (const auto& l : mf_.metric(metric_).label()) builder->Set(l.name(), l.value());
+  if (!extra_name_.empty()) builder->Set(extra_name_, extra_value_);
+}
+
+const pb::Exemplar* ProtobufParser::CurrentExemplar() const {
+  const pb::Metric& m = mf_.metric(metric_);
+  if (mf_.type() == pb::COUNTER && m.counter().has_exemplar()) return &m.counter().exemplar();
+  if (bucket_ >= 0 && m.histogram().bucket(bucket_).has_exemplar()) {
+    return &m.histogram().bucket(bucket_).exemplar();
+  }
+  return nullptr;
+}
+
+bool ProtobufParser::GetExemplar(Exemplar* e) {
+  const pb::Exemplar* ex = CurrentExemplar();
+  if (ex == nullptr) return false;
+  model::LabelsBuilder b;
+  for (const auto& l : ex->label()) b.Set(l.name(), l.value());
+  e->labels = b.Build();
+  e->value = ex->value();
+  e->timestamp = ex->has_timestamp() ? std::optional(ToMillis(ex->timestamp())) : std::nullopt;
+  return true;
+}
+
+std::optional<model::Timestamp> ProtobufParser::CreatedTimestamp() {
+  const pb::Metric& m = mf_.metric(metric_);
+  const google::protobuf::Timestamp* ct = nullptr;
+  if (mf_.type() == pb::COUNTER && m.counter().has_created_timestamp()) {
+    ct = &m.counter().created_timestamp();
+  } else if (mf_.type() == pb::SUMMARY && m.summary().has_created_timestamp()) {
+    ct = &m.summary().created_timestamp();
+  } else if (IsHistogram(mf_.type()) && m.histogram().has_created_timestamp()) {
+    ct = &m.histogram().created_timestamp();
+  }
+  if (ct == nullptr) return std::nullopt;
+  return ToMillis(*ct);
+}
+
+std::pair<std::string_view, std::string_view> ProtobufParser::Help() const {
+  return {mf_.name(), mf_.help()};
+}
+
+std::pair<std::string_view, model::MetricType> ProtobufParser::Type() const {
+  return {mf_.name(), ToMetricType(mf_.type())};
+}
+
+std::pair<std::string_view, std::string_view> ProtobufParser::Unit() const {
+  return {mf_.name(), mf_.unit()};
+}
+
+}  // namespace kiln::textparse
