@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -98,88 +99,111 @@ bool Reader::Next() {
   return ReadRecord();
 }
 
-// Reads fragments until a record is complete. off_ always advances past what was examined
-// before a failure is reported, so the error offset is strictly after the end of the last
-// good record (Repair keeps exactly the records that end before it).
+// Moves to the next segment file once the current one is exhausted. A record still open
+// at that point is torn (last segment) or crosses segments, which no writer does.
+bool Reader::NextFile(bool in_record) {
+  if (in_record) {
+    return Fail(cur_ + 1 == files_.size() ? "last record is torn"
+                                          : "record crosses a segment boundary");
+  }
+  files_[cur_].Unmap();
+  cur_++;
+  off_ = record_end_ = 0;
+  if (Status s = OpenCurrent(); !s.ok()) {
+    err_.status = s;
+    err_.segment = Segment();
+    return false;
+  }
+  return true;
+}
+
+// Skips the zero padding from off_ to the end of its page, checking it really is zero.
+bool Reader::SkipPadding(const File& f) {
+  const int64_t page_end = (off_ / kPageSize + 1) * kPageSize;
+  for (int64_t i = off_ + 1; i < std::min(page_end, f.size); i++) {
+    if (f.data[i] != 0) {
+      off_ = i + 1;
+      return Fail("unexpected non-zero byte in padded page");
+    }
+  }
+  off_ = page_end;
+  return true;
+}
+
+// Reads and checks the fragment at off_ and advances past it. off_ always moves past what
+// was examined before a failure is reported, so the error offset is strictly after the end
+// of the last good record (Repair keeps exactly the records that end before it).
+bool Reader::ReadFragment(const File& f, Fragment* frag) {
+  const int64_t start = off_;
+  const int64_t page_end = (start / kPageSize + 1) * kPageSize;
+  const auto head = static_cast<uint8_t>(f.data[start]);
+  off_ = std::min(start + kRecordHeaderSize, f.size);
+  if (start + kRecordHeaderSize > f.size) return Fail("torn fragment header");
+  if (head & kZstdMask) return Fail("zstd-compressed records are not supported");
+  frag->type = head & kFragTypeMask;
+  frag->snappy = (head & kSnappyMask) != 0;
+  const int64_t length = DecodeBE16(f.data + start + 1);
+  const uint32_t crc = DecodeBE32(f.data + start + 3);
+  if (frag->type > kFragLast) return Fail("invalid fragment type " + std::to_string(frag->type));
+  const int64_t end = start + kRecordHeaderSize + length;
+  if (end > page_end) return Fail("fragment crosses a page boundary");
+  if (end > f.size) {
+    off_ = f.size;
+    return Fail("truncated fragment");
+  }
+  frag->data = std::string_view(f.data + start + kRecordHeaderSize, length);
+  off_ = end;
+  if (const uint32_t got = Crc32c(frag->data); got != crc) {
+    char msg[64];
+    std::snprintf(msg, sizeof msg, "unexpected checksum %x, expected %x", got, crc);
+    return Fail(msg);
+  }
+  return true;
+}
+
+// Turns the collected fragments into the record, decompressing when flagged.
+bool Reader::FinishRecord(bool snappy) {
+  record_end_ = off_;
+  if (!snappy || fragments_.empty()) {
+    record_.swap(fragments_);
+    return true;
+  }
+  record_.clear();
+  if (!snappy::Uncompress(fragments_.data(), fragments_.size(), &record_)) {
+    return Fail("invalid snappy-compressed record");
+  }
+  return true;
+}
+
+// Reads fragments until a record is complete: full, or first middle* last.
 bool Reader::ReadRecord() {
   fragments_.clear();
-  int fragments = 0;
-  bool compressed = false;
+  int count = 0;
+  bool snappy = false;
   while (true) {
-    if (cur_ >= files_.size()) return fragments == 0 ? false : Fail("last record is torn");
+    if (cur_ >= files_.size()) return count == 0 ? false : Fail("last record is torn");
     const File& f = files_[cur_];
     // A short segment reads as if zero-padded to the end of its last page.
-    const int64_t padded = (f.size + kPageSize - 1) / kPageSize * kPageSize;
-    if (off_ >= padded) {
-      if (fragments > 0) {
-        return Fail(cur_ + 1 == files_.size() ? "last record is torn"
-                                              : "record crosses a segment boundary");
-      }
-      files_[cur_].Unmap();
-      cur_++;
-      off_ = record_end_ = 0;
-      Status s = OpenCurrent();
-      if (!s.ok()) {
-        err_.status = s;
-        err_.segment = Segment();
-        return false;
-      }
+    if (off_ >= (f.size + kPageSize - 1) / kPageSize * kPageSize) {
+      if (!NextFile(count > 0)) return false;
       continue;
     }
-    const uint8_t head = off_ < f.size ? static_cast<uint8_t>(f.data[off_]) : 0;
-    const int64_t page_end = (off_ / kPageSize + 1) * kPageSize;
-    if ((head & kFragTypeMask) == kFragPageTerm) {
-      const int64_t real_end = std::min(page_end, f.size);
-      for (int64_t i = off_ + 1; i < real_end; i++) {
-        if (f.data[i] != 0) {
-          off_ = i + 1;
-          return Fail("unexpected non-zero byte in padded page");
-        }
-      }
-      off_ = page_end;
+    if (off_ >= f.size || (f.data[off_] & kFragTypeMask) == kFragPageTerm) {
+      if (!SkipPadding(f)) return false;
       continue;
     }
-    const int64_t start = off_;
-    off_ = std::min(off_ + kRecordHeaderSize, f.size);
-    if (start + kRecordHeaderSize > f.size) return Fail("torn fragment header");
-    if (head & kZstdMask) return Fail("zstd-compressed records are not supported");
-    const int type = head & kFragTypeMask;
-    const int64_t length = DecodeBE16(f.data + start + 1);
-    const uint32_t crc = DecodeBE32(f.data + start + 3);
-    if (type > kFragLast) return Fail("invalid fragment type " + std::to_string(type));
-    if (start + kRecordHeaderSize + length > page_end) return Fail("fragment crosses a page");
-    if (start + kRecordHeaderSize + length > f.size) {
-      off_ = f.size;
-      return Fail("truncated fragment");
+    Fragment frag;
+    if (!ReadFragment(f, &frag)) return false;
+    const bool starts = frag.type == kFragFull || frag.type == kFragFirst;
+    if (count == 0 && !starts) {
+      return Fail(frag.type == kFragMiddle ? "unexpected middle record" : "unexpected last record");
     }
-    const std::string_view data(f.data + start + kRecordHeaderSize, length);
-    off_ = start + kRecordHeaderSize + length;
-    if (const uint32_t got = Crc32c(data); got != crc) {
-      char msg[64];
-      std::snprintf(msg, sizeof msg, "unexpected checksum %x, expected %x", got, crc);
-      return Fail(msg);
+    if (count > 0 && starts) {
+      return Fail(frag.type == kFragFull ? "unexpected full record" : "unexpected first record");
     }
-    if (fragments == 0 && type != kFragFull && type != kFragFirst) {
-      return Fail(type == kFragMiddle ? "unexpected middle record" : "unexpected last record");
-    }
-    if (fragments > 0 && (type == kFragFull || type == kFragFirst)) {
-      return Fail(type == kFragFull ? "unexpected full record" : "unexpected first record");
-    }
-    if (fragments == 0) compressed = (head & kSnappyMask) != 0;
-    fragments++;
-    fragments_.append(data);
-    if (type == kFragFull || type == kFragLast) {
-      record_end_ = off_;
-      if (!compressed || fragments_.empty()) {
-        record_.swap(fragments_);
-        return true;
-      }
-      record_.clear();
-      if (!snappy::Uncompress(fragments_.data(), fragments_.size(), &record_)) {
-        return Fail("invalid snappy-compressed record");
-      }
-      return true;
-    }
+    if (count++ == 0) snappy = frag.snappy;
+    fragments_.append(frag.data);
+    if (frag.type == kFragFull || frag.type == kFragLast) return FinishRecord(snappy);
   }
 }
 

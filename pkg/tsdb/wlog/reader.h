@@ -57,8 +57,17 @@ class Reader {
 
  private:
   struct File;
+  struct Fragment {
+    int type = 0;
+    bool snappy = false;
+    std::string_view data;
+  };
   explicit Reader(std::vector<File> files);
   bool ReadRecord();
+  bool NextFile(bool in_record);
+  bool SkipPadding(const File& f);
+  bool ReadFragment(const File& f, Fragment* frag);
+  bool FinishRecord(bool snappy);
   bool Fail(std::string_view message);
   Status OpenCurrent();
 

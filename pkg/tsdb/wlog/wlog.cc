@@ -12,6 +12,7 @@
 #include "pkg/tsdb/wlog/fragment.h"
 #include "pkg/tsdb/wlog/reader.h"
 #include "pkg/tsdb/wlog/segment.h"
+#include "pkg/tsdb/wlog/segment_syncer.h"
 #include "pkg/util/coding.h"
 #include "pkg/util/crc32c.h"
 
@@ -36,6 +37,7 @@ WL::WL(std::string dir, Options options, Logger logger)
       options_(std::move(options)),
       logger_(std::move(logger)),
       metrics_(std::make_unique<Metrics>(options_.registry, options_.metrics_prefix)),
+      syncer_(std::make_unique<SegmentSyncer>(metrics_.get(), logger_)),
       page_(kPageSize, '\0') {}
 
 WL::~WL() { Close(); }
@@ -131,16 +133,11 @@ Status WL::StartSegment(int index) {
   return Status::OK();
 }
 
-// Pads the last page, fsyncs and closes the current segment.
+// Pads the last page and hands the current segment to the syncer.
 Status WL::FinishSegment() {
   if (page_alloc_ > 0) KILN_RETURN_IF_ERROR(FlushPage(true));
-  const auto start = std::chrono::steady_clock::now();
-  KILN_RETURN_IF_ERROR(segment_->Sync());
-  metrics_->fsync_duration.Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  Status s = segment_->Close();
-  segment_.reset();
-  return s;
+  syncer_->Enqueue(std::move(segment_));
+  return Status::OK();
 }
 
 Result<int> WL::NextSegmentLocked() {
@@ -164,7 +161,8 @@ Status WL::Sync() {
   Status s = segment_->Sync();
   metrics_->fsync_duration.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return s;
+  Status previous = syncer_->Wait();
+  return s.ok() ? previous : s;
 }
 
 Result<std::pair<int, int>> WL::Segments() const { return wlog::Segments(dir_); }
@@ -233,6 +231,7 @@ Status WL::RewriteSegment(const CorruptionError& err) {
     // The reader is expected to stop at the damage; its error is the one being repaired.
   }
   KILN_RETURN_IF_ERROR(FinishSegment());
+  KILN_RETURN_IF_ERROR(syncer_->Wait());
   if (::unlink(tmp.c_str()) != 0) return Status::FromErrno("repair: delete " + tmp, errno);
   return SyncDir(dir_);
 }
@@ -240,7 +239,8 @@ Status WL::RewriteSegment(const CorruptionError& err) {
 Status WL::Close() {
   std::lock_guard lock(mu_);
   if (!segment_) return Status::OK();
-  return FinishSegment().Wrap("close WAL");
+  KILN_RETURN_IF_ERROR(FinishSegment().Wrap("close WAL"));
+  return syncer_->Wait().Wrap("close WAL");
 }
 
 }  // namespace kiln::tsdb::wlog

@@ -9,8 +9,8 @@
 // the last page of a finished segment) is zero padding. A record never spans two segments.
 //
 // Durability: every Log call hands its bytes to the OS with write(2) before returning, so an
-// acknowledged record survives a crash of the process (not of the machine). Segments are
-// fsynced when they are finished and on Sync().
+// acknowledged record survives a crash of the process (not of the machine). Finished
+// segments are fsynced by a background thread; Sync() and Close() wait for it.
 //
 // Thread-safety: WL is thread-safe; all public methods serialise on one mutex.
 //
@@ -33,6 +33,7 @@
 
 namespace kiln::tsdb::wlog {
 
+class SegmentSyncer;
 class SegmentWriter;
 
 inline constexpr int64_t kPageSize = 32 * 1024;
@@ -88,10 +89,11 @@ class WL {
   Status Log(std::span<const std::string> recs);
   Status Log(std::string_view rec);
 
-  // Writes the partial page and fsyncs the current segment.
+  // Writes the partial page, fsyncs the current segment and waits for the background fsync
+  // of finished ones: afterwards everything logged survives a machine crash.
   Status Sync();
-  // Finishes the current segment (pads its last page, fsyncs it) and starts the next one.
-  // Returns the index of the new segment.
+  // Finishes the current segment (pads its last page, queues it for fsync) and starts the
+  // next one. Returns the index of the new segment.
   Result<int> NextSegment();
   // First and last segment index on disk.
   Result<std::pair<int, int>> Segments() const;
@@ -125,6 +127,7 @@ class WL {
   const Options options_;
   const Logger logger_;
   const std::unique_ptr<Metrics> metrics_;
+  const std::unique_ptr<SegmentSyncer> syncer_;  // after metrics_, which it uses
 
   mutable std::mutex mu_;
   std::unique_ptr<SegmentWriter> segment_;  // GUARDED_BY(mu_); null after Close()
