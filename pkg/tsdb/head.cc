@@ -46,7 +46,9 @@ Status Head::OpenWal() {
   wo.registry = options_.registry;
   std::string wal_dir = options_.dir + "/wal";
   auto start = std::chrono::steady_clock::now();
-  KILN_ASSIGN_OR_RETURN(wal_, wlog::WL::Open(wal_dir, wo, options_.logger));
+  if (!options_.read_only) {
+    KILN_ASSIGN_OR_RETURN(wal_, wlog::WL::Open(wal_dir, wo, options_.logger));
+  }
   WalReplayer replayer(this);
   KILN_RETURN_IF_ERROR(replayer.Run(wal_dir).Wrap("replay WAL"));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -42,6 +42,9 @@ struct HeadOptions {
   // Data directory; the WAL lives in dir/wal. May be empty when the WAL is disabled.
   std::string dir;
   bool enable_wal = true;
+  // Replays the WAL without opening it for writing or repairing it (kilntool tsdb dump):
+  // a corrupt tail is reported and the records before it are kept. Nothing is logged.
+  bool read_only = false;
   bool wal_compression = true;
   int64_t wal_segment_size = wlog::kDefaultSegmentSize;
   int64_t chunk_range = 2 * 60 * 60 * 1000;  // ms (--storage.tsdb.min-block-duration)

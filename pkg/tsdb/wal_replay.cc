@@ -30,7 +30,9 @@ Status WalReplayer::Run(const std::string& wal_dir) {
                                   {{"err", reader->err().ToString()},
                                    {"segment", std::to_string(c.segment)},
                                    {"offset", std::to_string(c.offset)}});
-      KILN_RETURN_IF_ERROR(head_->wal_->Repair(c).Wrap("repair corrupted WAL"));
+      if (head_->wal_ != nullptr) {
+        KILN_RETURN_IF_ERROR(head_->wal_->Repair(c).Wrap("repair corrupted WAL"));
+      }
     }
   }
   head_->UpdateMinMaxTime(mint_, maxt_);
