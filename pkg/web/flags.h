@@ -1,0 +1,68 @@
+// Command-line flags of the kiln server: Prometheus's names, defaults and syntax, so an
+// existing systemd unit or container command line keeps working.
+//   --flag=value and --flag value; booleans as --flag, --no-flag or --flag=true|false;
+//   --enable-feature repeatable, each value a comma list; -h/--help; --version.
+// Errors use kingpin's wording ("unknown long flag '--x'", "expected argument for flag '--x'").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pkg/util/logger.h"
+#include "pkg/util/status.h"
+
+namespace kiln::web {
+
+struct Flags {
+  std::string config_file = "prometheus.yml";
+  std::string listen_address = "0.0.0.0:9090";
+  std::string external_url;
+  std::string route_prefix;  // "" = path of external_url, or "/"
+  std::string web_config_file;
+  bool enable_lifecycle = false;
+  bool enable_admin_api = false;
+  bool enable_remote_write_receiver = false;
+  int max_connections = 512;
+  std::string tsdb_path = "data/";
+  int64_t retention_time_ms = 0;     // 0 = not set (see EffectiveRetentionMs)
+  int64_t retention_size_bytes = 0;  // 0 = no size limit
+  int64_t lookback_delta_ms = 5 * 60 * 1000;
+  int64_t query_timeout_ms = 2 * 60 * 1000;
+  int query_max_concurrency = 20;
+  int64_t query_max_samples = 50'000'000;
+  int64_t alert_resend_delay_ms = 60 * 1000;
+  std::vector<std::string> features;
+  LogLevel log_level = LogLevel::kInfo;
+  enum Logger::Format log_format = Logger::Format::kLogfmt;
+  bool show_help = false;
+  bool show_version = false;
+
+  // Every flag as /api/v1/status/flags reports it: name without dashes → value as given, or
+  // the default.
+  std::map<std::string, std::string> values;
+
+  // Prometheus's rule: 15d unless a time or a size limit was given.
+  int64_t EffectiveRetentionMs() const;
+  bool FeatureEnabled(std::string_view name) const;
+  // The path prefix all routes live under: --web.route-prefix, else the path of
+  // --web.external-url, else "". Never ends in '/'.
+  std::string RoutePrefix() const;
+};
+
+// Parses args (without the program name). On error returns kBadData with kingpin's message;
+// `out` is then unspecified.
+Status ParseFlags(const std::vector<std::string_view>& args, Flags* out);
+
+// The --help text.
+std::string FlagsUsage();
+
+// Prometheus durations: one or more <number><unit> with units y, w, d, h, m, s, ms
+// (e.g. "1h30m", "15d"), or "0".
+bool ParsePromDuration(std::string_view s, int64_t* ms);
+// Prometheus byte sizes: <number><unit> with B, KB, MB, GB, TB, PB, EB in powers of 2.
+bool ParseByteSize(std::string_view s, int64_t* bytes);
+
+}  // namespace kiln::web

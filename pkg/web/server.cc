@@ -1,0 +1,199 @@
+#include "pkg/web/server.h"
+
+#include <httplib.h>
+
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace kiln::web {
+
+namespace {
+
+// httplib's task queue with a fixed worker count and a bounded backlog: enqueue() blocks the
+// accept loop while the backlog is full. Thread-safe (mu_ guards jobs_ and shutdown_).
+class BoundedTaskQueue : public httplib::TaskQueue {
+ public:
+  BoundedTaskQueue(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+    for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock<std::mutex> l(mu_);
+    space_.wait(l, [this] { return jobs_.size() < max_queued_ || shutdown_; });
+    if (shutdown_) return;  // the connection closes when fn is dropped unrun
+    jobs_.push_back(std::move(fn));
+    ready_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      shutdown_ = true;
+    }
+    ready_.notify_all();
+    space_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        ready_.wait(l, [this] { return !jobs_.empty() || shutdown_; });
+        if (jobs_.empty()) return;  // shut down and drained
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      space_.notify_one();
+      fn();
+    }
+  }
+
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<std::function<void()>> jobs_;
+  bool shutdown_ = false;
+  std::vector<std::thread> workers_;
+};
+
+Status ParseListenAddress(const std::string& addr, std::string* host, int* port) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::BadData("address " + addr + ": missing port in address");
+  }
+  *host = addr.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  if (host->empty()) *host = "0.0.0.0";
+  std::string p = addr.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(p) > 65535) {
+    return Status::BadData("address " + addr + ": invalid port");
+  }
+  *port = std::stoi(p);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string RegexEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+Server::Server(Options options, Logger logger)
+    : options_(std::move(options)),
+      logger_(std::move(logger)),
+      http_(std::make_unique<httplib::Server>()) {
+  size_t threads = std::max<size_t>(1, options_.worker_threads);
+  size_t queued = std::max<size_t>(1, options_.max_queued_connections);
+  http_->new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
+  // httplib's default also sets SO_REUSEPORT, which would let a second server bind a port
+  // that is in use instead of failing like Prometheus does.
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  http_->set_read_timeout(options_.read_timeout_sec);
+  http_->set_payload_max_length(options_.max_body_bytes);
+  http_->set_error_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { HandleError(req, res); });
+  http_->set_logger(
+      [this](const httplib::Request& req, const httplib::Response& res) { LogRequest(req, res); });
+}
+
+Server::~Server() { Stop(); }
+
+void Server::Register(std::string_view method, std::string_view pattern, Handler handler,
+                      Gate gate) {
+  std::string full = RegexEscape(options_.route_prefix) + std::string(pattern);
+  routes_.push_back({std::string(method), std::regex(full)});
+  httplib::Server::Handler h = [this, gate, handler = std::move(handler)](
+                                   const httplib::Request& req, httplib::Response& res) {
+    if (gate == Gate::kWhenReady && !ready()) {
+      res.status = 503;
+      res.set_content("Service Unavailable", "text/plain; charset=utf-8");
+      return;
+    }
+    handler(req, res);
+  };
+  if (method == "GET") {
+    http_->Get(full, std::move(h));
+  } else if (method == "POST") {
+    http_->Post(full, std::move(h));
+  } else if (method == "PUT") {
+    http_->Put(full, std::move(h));
+  } else if (method == "DELETE") {
+    http_->Delete(full, std::move(h));
+  } else if (method == "PATCH") {
+    http_->Patch(full, std::move(h));
+  } else if (method == "OPTIONS") {
+    http_->Options(full, std::move(h));
+  } else {
+    logger_.Error("Ignoring route with unsupported method", {{"method", std::string(method)}});
+  }
+}
+
+Status Server::Start() {
+  std::string host;
+  int port = 0;
+  KILN_RETURN_IF_ERROR(ParseListenAddress(options_.listen_address, &host, &port));
+  if (port == 0) {
+    port_ = http_->bind_to_any_port(host);
+    if (port_ < 0) return Status::IOError("listen tcp " + options_.listen_address + ": failed");
+  } else {
+    if (!http_->bind_to_port(host, port)) {
+      return Status::IOError("listen tcp " + options_.listen_address +
+                             ": bind: address already in use or not available");
+    }
+    port_ = port;
+  }
+  started_ = true;
+  serve_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs, so a Stop() right after Start()
+  // would leave the loop (and the join) hanging. Wait for it; this takes microseconds.
+  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  return Status::OK();
+}
+
+void Server::Stop() {
+  if (!started_.exchange(false)) return;
+  http_->stop();
+  if (serve_thread_.joinable()) serve_thread_.join();
+}
+
+// Called by httplib for every answer >= 400. Handlers' own error bodies are kept; unrouted
+// requests get Go's texts: 405 when the path exists for another method, else 404.
+void Server::HandleError(const httplib::Request& req, httplib::Response& res) const {
+  if (!res.body.empty() || res.status != 404) return;
+  for (const auto& r : routes_) {
+    if (r.method != req.method && std::regex_match(req.path, r.pattern)) {
+      res.status = 405;
+      res.set_content("Method Not Allowed\n", "text/plain; charset=utf-8");
+      return;
+    }
+  }
+  res.set_content("404 page not found\n", "text/plain; charset=utf-8");
+}
+
+void Server::LogRequest(const httplib::Request& req, const httplib::Response& res) const {
+  if (!logger_.Enabled(LogLevel::kDebug)) return;
+  logger_.Debug("HTTP request", {{"method", req.method},
+                                 {"path", req.path},
+                                 {"status", std::to_string(res.status)},
+                                 {"remote_addr", req.remote_addr}});
+}
+
+}  // namespace kiln::web

@@ -1,0 +1,226 @@
+// Real HTTP against a Server on 127.0.0.1 with an ephemeral port.
+#include "pkg/web/server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <prometheus/registry.h>
+#include <snappy.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "pkg/prompb/write_v2.pb.h"
+#include "pkg/remote/write_handler.h"
+#include "pkg/web/standard_routes.h"
+
+namespace kiln::web {
+namespace {
+
+// Counts committed samples. Thread-safe.
+class CountingStorage : public storage::Appendable {
+ public:
+  class App : public storage::Appender {
+   public:
+    explicit App(CountingStorage* s) : s_(s) {}
+    Result<storage::SeriesRef> Append(storage::SeriesRef, const model::Labels&, int64_t,
+                                      double) override {
+      staged_++;
+      return storage::SeriesRef{1};
+    }
+    Result<storage::SeriesRef> UpdateMetadata(storage::SeriesRef r, const model::Labels&,
+                                              const model::Metadata&) override {
+      return r;
+    }
+    Status Commit() override {
+      s_->committed += staged_;
+      return Status::OK();
+    }
+    Status Rollback() override { return Status::OK(); }
+
+   private:
+    CountingStorage* s_;
+    int staged_ = 0;
+  };
+  std::unique_ptr<storage::Appender> NewAppender() override { return std::make_unique<App>(this); }
+  std::atomic<int> committed{0};
+};
+
+Logger QuietLogger() {
+  static int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  return Logger(LogLevel::kDebug, Logger::Format::kLogfmt, fd);
+}
+
+struct Harness {
+  explicit Harness(bool lifecycle, bool remote_write, std::string prefix = "")
+      : write_handler(&storage, &registry, QuietLogger()),
+        server(Server::Options{"127.0.0.1:0", prefix, 4, 16}, QuietLogger()) {
+    StandardRoutes r;
+    r.enable_lifecycle = lifecycle;
+    r.registry = &registry;
+    r.write_handler = remote_write ? &write_handler : nullptr;
+    r.on_quit = [this] { quits++; };
+    r.on_reload = [this] {
+      reloads++;
+      return fail_reload ? Status::BadData("parsing YAML file x.yml: bad") : Status::OK();
+    };
+    RegisterStandardRoutes(&server, r);
+    EXPECT_TRUE(server.Start().ok());
+    client = std::make_unique<httplib::Client>("127.0.0.1", server.port());
+  }
+
+  CountingStorage storage;
+  prometheus::Registry registry;
+  remote::WriteHandler write_handler;
+  Server server;
+  std::unique_ptr<httplib::Client> client;
+  std::atomic<int> quits{0};
+  std::atomic<int> reloads{0};
+  bool fail_reload = false;
+};
+
+std::string V2Body() {
+  kiln::prompb::writev2::Request req;
+  for (const char* s : {"", "__name__", "up"}) req.add_symbols(s);
+  auto* ts = req.add_timeseries();
+  ts->add_labels_refs(1);
+  ts->add_labels_refs(2);
+  auto* sample = ts->add_samples();
+  sample->set_value(1);
+  sample->set_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
+  std::string raw = req.SerializeAsString(), out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+struct RouteCase {
+  std::string method;
+  std::string path;
+  int status;
+  std::string body;
+};
+
+void CheckRoutes(httplib::Client* c, const std::vector<RouteCase>& cases) {
+  for (const auto& rc : cases) {
+    httplib::Result res = rc.method == "GET"   ? c->Get(rc.path.c_str())
+                          : rc.method == "PUT" ? c->Put(rc.path.c_str(), "", "text/plain")
+                                               : c->Post(rc.path.c_str(), "", "text/plain");
+    ASSERT_TRUE(res) << rc.method << " " << rc.path;
+    EXPECT_EQ(res->status, rc.status) << rc.method << " " << rc.path;
+    EXPECT_EQ(res->body, rc.body) << rc.method << " " << rc.path;
+  }
+}
+
+TEST(ServerTest, RoutesBeforeAndAfterReady) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false);
+  CheckRoutes(h.client.get(), {{"GET", "/-/healthy", 200, "Prometheus Server is Healthy.\n"},
+                               {"GET", "/-/ready", 503, "Service Unavailable"},
+                               {"POST", "/api/v1/write", 503, "Service Unavailable"}});
+  h.server.SetReady(true);
+  CheckRoutes(
+      h.client.get(),
+      {{"GET", "/-/ready", 200, "Prometheus Server is Ready.\n"},
+       {"POST", "/-/quit", 403, "Lifecycle API is not enabled."},
+       {"PUT", "/-/reload", 403, "Lifecycle API is not enabled."},
+       {"GET", "/-/quit", 405, "Only POST or PUT requests allowed"},
+       {"GET", "/-/reload", 405, "Only POST or PUT requests allowed"},
+       {"POST", "/api/v1/write", 404,
+        "remote write receiver needs to be enabled with --web.enable-remote-write-receiver\n"},
+       {"GET", "/api/v1/write", 405, "Method Not Allowed\n"},
+       {"GET", "/nope", 404, "404 page not found\n"}});
+  EXPECT_EQ(h.quits, 0);
+  EXPECT_EQ(h.reloads, 0);
+}
+
+TEST(ServerTest, LifecycleEnabled) {
+  Harness h(/*lifecycle=*/true, /*remote_write=*/false);
+  CheckRoutes(h.client.get(), {{"POST", "/-/reload", 200, ""},
+                               {"PUT", "/-/quit", 200, "Requesting termination... Goodbye!"}});
+  EXPECT_EQ(h.quits, 1);
+  EXPECT_EQ(h.reloads, 1);
+  h.fail_reload = true;
+  CheckRoutes(h.client.get(), {{"POST", "/-/reload", 500,
+                                "failed to reload config: parsing YAML file x.yml: bad\n"}});
+}
+
+TEST(ServerTest, RemoteWriteOverHttp) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/true);
+  h.server.SetReady(true);
+  httplib::Headers headers = {{"Content-Encoding", "snappy"},
+                              {"X-Prometheus-Remote-Write-Version", "2.0.0"}};
+  auto res = h.client->Post("/api/v1/write", headers, V2Body(),
+                            "application/x-protobuf;proto=io.prometheus.write.v2.Request");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
+  EXPECT_EQ(res->get_header_value("X-Prometheus-Remote-Write-Samples-Written"), "1");
+  EXPECT_EQ(h.storage.committed, 1);
+
+  res = h.client->Post("/api/v1/write", headers, V2Body(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(h.storage.committed, 1);
+}
+
+TEST(ServerTest, MetricsVersionAndGzip) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/true);
+  auto res = h.client->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(res->body.find("prometheus_api_remote_write_invalid_labels_samples_total 0"),
+            std::string::npos)
+      << res->body;
+
+  res = h.client->Get("/version");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body.rfind("{\"version\":\"", 0), 0u) << res->body;
+  EXPECT_NE(res->body.find("\"goVersion\":"), std::string::npos);
+
+  h.client->set_decompress(false);
+  res = h.client->Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+}
+
+TEST(ServerTest, RoutePrefix) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false, "/prom");
+  h.server.SetReady(true);
+  CheckRoutes(h.client.get(), {{"GET", "/prom/-/healthy", 200, "Prometheus Server is Healthy.\n"},
+                               {"GET", "/prom/-/ready", 200, "Prometheus Server is Ready.\n"},
+                               {"GET", "/-/healthy", 404, "404 page not found\n"}});
+}
+
+TEST(ServerTest, ConcurrentClientsBeyondPoolSize) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 24; ++i) {
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", h.server.port());
+      for (int k = 0; k < 5; ++k) {
+        auto r = c.Get("/-/healthy");
+        if (r && r->status == 200) ok++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 24 * 5);
+}
+
+TEST(ServerTest, BindFailures) {
+  Server::Options no_port;
+  no_port.listen_address = "127.0.0.1";
+  Server bad(no_port, QuietLogger());
+  EXPECT_EQ(bad.Start().code(), StatusCode::kBadData);
+  Harness h(false, false);
+  Server::Options taken;
+  taken.listen_address = "127.0.0.1:" + std::to_string(h.server.port());
+  Server clash(taken, QuietLogger());
+  EXPECT_EQ(clash.Start().code(), StatusCode::kIOError);
+}
+
+}  // namespace
+}  // namespace kiln::web
