@@ -20,14 +20,44 @@ void EncodeLabels(const model::Labels& labels, std::string* dst) {
   }
 }
 
-// Upstream builds labels with a scratch builder that sorts; we do the same so a record
-// written by any producer yields canonical Labels.
+size_t UvarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+// The WAL stores a label set as a count followed by uvarint-prefixed names and values,
+// which is exactly model::Labels' own buffer after the count. When the pairs are already
+// canonical (names strictly ascending, no empty value, minimal varints), as every writer
+// produces them, the bytes are adopted in one copy. Otherwise they are sorted and cleaned
+// like upstream's scratch builder does.
 model::Labels DecodeLabels(Decoder* dec) {
   const uint64_t n = dec->Uvarint();
-  std::vector<model::Label> labels;
+  const char* begin = dec->position();
+  bool canonical = true;
+  size_t canonical_size = 0;
+  std::string_view prev;
   for (uint64_t i = 0; i < n && !dec->err(); i++) {
     const std::string_view name = dec->UvarintBytes();
     const std::string_view value = dec->UvarintBytes();
+    canonical = canonical && !value.empty() && (i == 0 || prev < name);
+    canonical_size +=
+        UvarintSize(name.size()) + name.size() + UvarintSize(value.size()) + value.size();
+    prev = name;
+  }
+  if (dec->err()) return {};
+  const std::string_view bytes(begin, static_cast<size_t>(dec->position() - begin));
+  if (canonical && canonical_size == bytes.size()) {
+    return model::Labels::FromEncoded(std::string(bytes));
+  }
+  Decoder again(bytes);
+  std::vector<model::Label> labels;
+  for (uint64_t i = 0; i < n; i++) {
+    const std::string_view name = again.UvarintBytes();
+    const std::string_view value = again.UvarintBytes();
     labels.push_back({std::string(name), std::string(value)});
   }
   return model::Labels::FromVector(std::move(labels));

@@ -212,6 +212,31 @@ TEST(RecordTest, SamplesKeepExactBitsAndExtremes) {
   }
 }
 
+// Label sets from other writers may be unsorted or carry empty values; they decode to the
+// same canonical Labels as upstream's builder yields.
+TEST(RecordTest, SeriesLabelsAreCanonicalised) {
+  struct {
+    const char* name;
+    const char* hex;  // one series with ref 1
+    model::Labels want;
+  } cases[] = {
+      {"sorted", "01 0000000000000001 02 01 61 01 31 01 62 01 32",
+       model::Labels{{"a", "1"}, {"b", "2"}}},
+      {"unsorted", "01 0000000000000001 02 01 62 01 32 01 61 01 31",
+       model::Labels{{"a", "1"}, {"b", "2"}}},
+      {"empty_value", "01 0000000000000001 02 01 61 00 01 62 01 32", model::Labels{{"b", "2"}}},
+      {"non_minimal_varint", "01 0000000000000001 01 8100 61 01 31", model::Labels{{"a", "1"}}},
+      {"no_labels", "01 0000000000000001 00", model::Labels{}},
+  };
+  for (const auto& c : cases) {
+    std::vector<RefSeries> got;
+    ASSERT_TRUE(DecodeSeries(Unhex(c.hex), &got).ok()) << c.name;
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].labels, c.want) << c.name << ": " << got[0].labels.ToString();
+    EXPECT_EQ(got[0].labels.Get("b"), c.want.Get("b"));
+  }
+}
+
 TEST(RecordTest, MetadataSkipsUnknownFields) {
   // ref 7, type gauge, three fields: FOO=bar, HELP=h, UNIT=u.
   const std::string rec =
