@@ -32,15 +32,17 @@ std::string_view DocumentedType(ValueType t) {
 }
 
 std::string_view BinaryOpString(BinaryOp op) {
-  static constexpr std::string_view kNames[] = {"+",     "-",   "*",  "/",     "%", "^",
-                                                "atan2", "==",  "!=", ">",     "<", ">=",
-                                                "<=",    "and", "or", "unless"};
+  static constexpr std::string_view kNames[] = {"+",     "-",   "*",  "/",      "%",  "^",
+                                                "atan2", "==",  "!=", ">",      "<",  ">=",
+                                                "<=",    "and", "or", "unless", "</", ">/"};
   return kNames[static_cast<int>(op)];
 }
 
 bool IsComparisonOp(BinaryOp op) { return op >= BinaryOp::kEql && op <= BinaryOp::kLte; }
 
-bool IsSetOp(BinaryOp op) { return op >= BinaryOp::kAnd; }
+bool IsSetOp(BinaryOp op) {
+  return op == BinaryOp::kAnd || op == BinaryOp::kOr || op == BinaryOp::kUnless;
+}
 
 std::string_view AggregateOpString(AggregateOp op) {
   static constexpr std::string_view kNames[] = {

@@ -59,6 +59,9 @@ enum class BinaryOp {
   kAnd,
   kOr,
   kUnless,
+  // Native histogram trimming (`</` keeps observations below, `>/` above the scalar).
+  kTrimUpper,  // </
+  kTrimLower,  // >/
 };
 
 std::string_view BinaryOpString(BinaryOp op);  // "+", "==", "atan2", "and" …
@@ -281,6 +284,7 @@ struct BinaryExpr final : Expr {
   // Present only when both sides are instant vectors.
   std::optional<VectorMatching> matching;
   bool return_bool = false;  // comparison with `bool`
+  Pos op_pos = 0;            // where the operator starts (for error positions)
 };
 
 struct AggregateExpr final : Expr {

@@ -48,6 +48,7 @@ ExprPtr CloneBinary(const BinaryExpr& b) {
   c->rhs = CloneExpr(*b.rhs);
   c->matching = b.matching;
   c->return_bool = b.return_bool;
+  c->op_pos = b.op_pos;
   return c;
 }
 

@@ -14,8 +14,9 @@ namespace kiln::promql::parser {
 struct Function {
   std::string_view name;
   std::vector<ValueType> arg_types;
-  // 0: exactly arg_types.size() arguments. n > 0: the last n of arg_types are optional.
-  // -1: the last argument type repeats without limit (at least arg_types.size() - 1 args).
+  // 0: exactly arg_types.size() arguments. Otherwise at least arg_types.size() - 1
+  // arguments and, for n > 0, at most arg_types.size() - 1 + n (-1: no upper bound);
+  // arguments past the end of arg_types have the last type.
   int variadic = 0;
   ValueType return_type = ValueType::kVector;
   // Only available with the "promql-experimental-functions" feature.
