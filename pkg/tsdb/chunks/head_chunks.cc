@@ -203,6 +203,9 @@ Status ChunkDiskMapper::DropFrom(uint64_t seq, uint64_t offset, HeadChunkRepair*
 
 Status ChunkDiskMapper::Truncate(int64_t mint) {
   std::lock_guard lock(mu_);
+  if (closed_) return Status::Unavailable("head chunk mapper closed");
+  // As upstream: finish a current file holding chunks, so that it can go in a later call.
+  if (cur_seq_ != 0 && cur_size_ > kFileHeaderSize) KILN_RETURN_IF_ERROR(FinishCurrentLocked());
   // Only a prefix of files is removed, so the remaining sequence stays contiguous.
   bool removed = false;
   for (auto it = files_.begin(); it != files_.end() && it->first != cur_seq_;) {

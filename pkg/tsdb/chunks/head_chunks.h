@@ -75,8 +75,9 @@ class ChunkDiskMapper {
   // REQUIRES: called before the first WriteChunk (startup replay).
   Result<HeadChunkRepair> IterateAllChunks(const std::function<Status(const HeadChunkInfo&)>& fn);
 
-  // Deletes every file, except the one being written, whose chunks all end before `mint`.
-  // Files whose time range is unknown (not replayed yet) are kept.
+  // Deletes the leading files whose chunks all end before `mint`. The file being written, if
+  // it holds chunks, is finished first (the next write starts a new file) so that it can be
+  // deleted by a later call. Files whose time range is unknown (not replayed yet) are kept.
   Status Truncate(int64_t mint);
 
   // Writes the buffer to the current file; Sync also fsyncs it.

@@ -236,6 +236,15 @@ TEST(ChunkDiskMapperTest, TruncateRemovesOldFilesAndMappedChunksSurvive) {
   EXPECT_EQ((*m)->FileSequences(), (std::vector<uint64_t>{3, 4}));
   EXPECT_FALSE(fs::exists(dir.path() + "/000001"));
   EXPECT_EQ((*held)->Bytes(), MakeChunk(1, 0, 10)->Bytes());
+
+  // The file being written is finished by Truncate and removed by the next one.
+  auto ref = (*m)->WriteChunk(5, 5000000, 5001000, *MakeChunk(5, 5000000, 2));
+  ASSERT_TRUE(ref.ok());
+  ASSERT_TRUE((*m)->Truncate(0).ok());
+  EXPECT_EQ((*m)->FileSequences(), (std::vector<uint64_t>{3, 4, 5}));
+  ASSERT_TRUE((*m)->Truncate(6000000).ok());
+  EXPECT_TRUE((*m)->FileSequences().empty());
+  EXPECT_TRUE((*m)->Chunk(*ref).status().Is(StatusCode::kNotFound));
 }
 
 // Writers, readers and flushes racing on one mapper: every ref handed out reads back intact.
