@@ -1,0 +1,93 @@
+// Vector and matrix selectors: reading series from storage with lookback, staleness,
+// offset and `@`.
+#include <algorithm>
+
+#include "promql/evaluator.h"
+
+namespace kiln::promql {
+
+namespace {
+
+// The time a selector looks at for the step `ts`: the `@` time if given, minus the offset.
+int64_t RefTime(const parser::VectorSelector& vs, int64_t ts) {
+  return (vs.timestamp ? *vs.timestamp : ts) - vs.original_offset;
+}
+
+}  // namespace
+
+std::vector<RawSeries> Evaluator::SelectSeries(const parser::VectorSelector& vs, int64_t mint,
+                                               int64_t maxt) {
+  Result<std::unique_ptr<storage::Querier>> q = settings_.queryable->NewQuerier(mint, maxt);
+  if (!q.ok()) throw EvalError{q.status()};
+  storage::SelectHints hints;
+  hints.start = mint;
+  hints.end = maxt;
+  std::unique_ptr<storage::SeriesSet> set = (*q)->Select(false, &hints, vs.matchers);
+  std::vector<RawSeries> out;
+  while (set->Next()) {
+    const storage::Series& s = set->At();
+    RawSeries rs;
+    rs.metric = s.labels();
+    std::unique_ptr<chunkenc::Iterator> it = s.Iterator();
+    chunkenc::ValueType vt = it->Seek(mint);
+    for (; vt != chunkenc::ValueType::kNone; vt = it->Next()) {
+      if (vt != chunkenc::ValueType::kFloat) continue;
+      auto [t, v] = it->At();
+      if (t > maxt) break;
+      rs.floats.push_back({t, v});
+    }
+    if (Status st = it->err(); !st.ok()) throw EvalError{st};
+    AddSamples(static_cast<int64_t>(rs.floats.size()));
+    out.push_back(std::move(rs));
+  }
+  if (Status st = set->err(); !st.ok()) throw EvalError{st};
+  std::sort(out.begin(), out.end(), [](const RawSeries& a, const RawSeries& b) {
+    return model::Labels::Compare(a.metric, b.metric) < 0;
+  });
+  queriers_.push_back(std::move(*q));
+  return out;
+}
+
+Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool sample_times) {
+  int64_t first = RefTime(vs, start_), last = RefTime(vs, end_);
+  int64_t lookback = settings_.lookback_delta;
+  std::vector<RawSeries> raw =
+      SelectSeries(vs, std::min(first, last) - lookback + 1, std::max(first, last));
+  Matrix out;
+  for (RawSeries& rs : raw) {
+    Series s;
+    s.metric = std::move(rs.metric);
+    for (int64_t ts = start_; ts <= end_; ts += interval_) {
+      int64_t ref = RefTime(vs, ts);
+      auto it = std::upper_bound(rs.floats.begin(), rs.floats.end(), ref,
+                                 [](int64_t t, const FPoint& p) { return t < p.t; });
+      if (it == rs.floats.begin()) continue;
+      --it;
+      if (it->t <= ref - lookback || model::IsStaleNaN(it->f)) continue;
+      s.floats.push_back({ts, sample_times ? static_cast<double>(it->t) / 1000 : it->f});
+    }
+    ReleaseSamples(static_cast<int64_t>(rs.floats.size()));
+    if (s.floats.empty()) continue;
+    AddSamples(static_cast<int64_t>(s.floats.size()));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Matrix Evaluator::EvalMatrixSelectorRaw(const parser::MatrixSelector& ms) {
+  const parser::VectorSelector& vs = ms.vs();
+  int64_t ref = RefTime(vs, start_);
+  std::vector<RawSeries> raw = SelectSeries(vs, ref - ms.range + 1, ref);
+  Matrix out;
+  for (RawSeries& rs : raw) {
+    Series s;
+    s.metric = std::move(rs.metric);
+    for (const FPoint& p : rs.floats) {
+      if (p.t > ref - ms.range && !model::IsStaleNaN(p.f)) s.floats.push_back(p);
+    }
+    if (!s.floats.empty()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace kiln::promql
