@@ -20,6 +20,7 @@
 
 #include "pkg/model/value.h"
 #include "pkg/tsdb/record/record.h"
+#include "pkg/tsdb/wlog/checkpoint.h"
 #include "pkg/tsdb/wlog/test_util.h"
 #include "pkg/tsdb/wlog/wlog.h"
 #include "pkg/util/coding.h"
@@ -218,24 +219,50 @@ std::set<Point> Expected(const std::vector<std::vector<TestSeries>>& requests) {
   return want;
 }
 
-// Prometheus writes, Kiln reads: every pushed sample is in the WAL of a Prometheus that was
-// killed with SIGKILL right after acknowledging the pushes.
-TEST(CompatTest, ReadsWalWrittenByPrometheus) {
-  if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << kPrometheus << " not installed";
-  TempDir dir;
-  const std::string config = dir.path() + "/prometheus.yml";
+// promtool prints every NaN as "NaN": compare NaNs by class, everything else by bits.
+std::set<Point> NormaliseNaN(const std::set<Point>& in) {
+  std::set<Point> out;
+  for (Point p : in) {
+    if (std::isnan(DoubleFromBits(p.bits))) p.bits = DoubleBits(std::nan(""));
+    out.insert(p);
+  }
+  return out;
+}
+
+// Runs `promtool tsdb dump dir` and parses its "labels value timestamp" lines.
+std::set<Point> PromtoolDump(const std::string& dir, size_t* lines) {
+  const std::string out = RunAndCapture(std::string(kPromtool) + " tsdb dump " + dir + " 2>&1");
+  std::set<Point> got;
+  for (size_t pos = 0; pos < out.size();) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string::npos) nl = out.size();
+    const std::string line = out.substr(pos, nl - pos);
+    pos = nl + 1;
+    const size_t brace = line.rfind("} ");
+    if (brace == std::string::npos) {
+      ADD_FAILURE() << "unexpected promtool output: " << line;
+      continue;
+    }
+    (*lines)++;
+    char* end = nullptr;
+    const double v = std::strtod(line.c_str() + brace + 2, &end);
+    got.insert({line.substr(0, brace + 1), std::strtoll(end, nullptr, 10), DoubleBits(v)});
+  }
+  return NormaliseNaN(got);
+}
+
+// Runs Prometheus on `data_dir`, pushes `requests` over remote write, then kills it with
+// SIGKILL right after the last acknowledgement.
+void PushToPrometheusAndKill(const std::string& dir, const std::string& data_dir,
+                             const std::vector<std::vector<TestSeries>>& requests) {
+  const std::string config = dir + "/prometheus.yml";
   testing::WriteFile(config, "global:\n  scrape_interval: 1h\n");
   const int port = FreePort();
-  Process prom(
-      {kPrometheus, "--config.file=" + config, "--storage.tsdb.path=" + dir.path() + "/data",
-       "--web.listen-address=127.0.0.1:" + std::to_string(port),
-       "--web.enable-remote-write-receiver"},
-      dir.path() + "/prometheus.log");
-  ASSERT_TRUE(WaitReady(port)) << testing::ReadFile(dir.path() + "/prometheus.log");
-
-  const int64_t t0 = NowMs() - 60000;
-  std::vector<std::vector<TestSeries>> requests = {MakeSeries(2000, t0, 0), MakeSeries(5, t0, 1),
-                                                   MakeSeries(300, t0, 2)};
+  Process prom({kPrometheus, "--config.file=" + config, "--storage.tsdb.path=" + data_dir,
+                "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                "--web.enable-remote-write-receiver"},
+               dir + "/prometheus.log");
+  ASSERT_TRUE(WaitReady(port)) << testing::ReadFile(dir + "/prometheus.log");
   httplib::Client cli("127.0.0.1", port);
   for (const auto& req : requests) {
     httplib::Headers headers = {{"Content-Encoding", "snappy"},
@@ -246,6 +273,17 @@ TEST(CompatTest, ReadsWalWrittenByPrometheus) {
     ASSERT_EQ(res->status, 204) << res->body;
   }
   prom.Kill();
+}
+
+// Prometheus writes, Kiln reads: every pushed sample is in the WAL of a Prometheus that was
+// killed with SIGKILL right after acknowledging the pushes.
+TEST(CompatTest, ReadsWalWrittenByPrometheus) {
+  if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << kPrometheus << " not installed";
+  TempDir dir;
+  const int64_t t0 = NowMs() - 60000;
+  const std::vector<std::vector<TestSeries>> requests = {
+      MakeSeries(2000, t0, 0), MakeSeries(5, t0, 1), MakeSeries(300, t0, 2)};
+  PushToPrometheusAndKill(dir.path(), dir.path() + "/data", requests);
 
   size_t records = 0;
   const std::set<Point> got = ReadPoints(dir.path() + "/data/wal", &records);
@@ -257,6 +295,69 @@ TEST(CompatTest, ReadsWalWrittenByPrometheus) {
   EXPECT_EQ(records, 4u);
 }
 
+// A Prometheus data directory whose WAL tail was torn by a crash: Kiln repairs it, and
+// Prometheus's own tooling then reads exactly the records before the damage.
+TEST(CompatTest, RepairsTornWalWrittenByPrometheus) {
+  if (access(kPrometheus, X_OK) != 0 || access(kPromtool, X_OK) != 0) {
+    GTEST_SKIP() << "Prometheus 2.42 binaries not installed";
+  }
+  TempDir dir;
+  const std::string wal = dir.path() + "/data/wal";
+  const int64_t t0 = NowMs() - 60000;
+  const std::vector<std::vector<TestSeries>> requests = {
+      MakeSeries(500, t0, 0), MakeSeries(500, t0, 1), MakeSeries(500, t0, 2)};
+  PushToPrometheusAndKill(dir.path(), dir.path() + "/data", requests);
+
+  auto clean = testing::ReadAll(wal);
+  ASSERT_TRUE(clean.status.ok()) << clean.status.ToString();
+  ASSERT_EQ(clean.records.size(), 4u);  // series, then samples of each request
+  const auto& last = clean.positions.back();
+  const std::string seg = SegmentName(wal, last.segment);
+  std::string bytes = testing::ReadFile(seg);
+  bytes.resize(last.end - 3);  // the last samples record loses its tail
+  testing::WriteFile(seg, bytes);
+
+  auto damaged = testing::ReadAll(wal);
+  ASSERT_TRUE(damaged.status.Is(StatusCode::kCorruption)) << damaged.status.ToString();
+  {
+    auto wl = WL::Open(wal, Options{}, Logger(LogLevel::kError));
+    ASSERT_TRUE(wl.ok());
+    ASSERT_TRUE((*wl)->Repair(damaged.corruption).ok());
+  }
+  auto repaired = testing::ReadAll(wal);
+  ASSERT_TRUE(repaired.status.ok()) << repaired.status.ToString();
+  EXPECT_EQ(repaired.records.size(), 3u);
+  size_t lines = 0;
+  const std::set<Point> got = PromtoolDump(dir.path() + "/data", &lines);
+  const std::set<Point> want = NormaliseNaN(Expected({requests[0], requests[1]}));
+  EXPECT_EQ(lines, want.size());
+  EXPECT_TRUE(got == want);
+}
+
+// Logs each request as the head would commit it: new series, then the samples in records of
+// at most 1000, in one Log call.
+void LogRequests(WL* wl, const std::vector<std::vector<TestSeries>>& requests,
+                 bool next_segment_each) {
+  std::map<std::string, record::HeadSeriesRef> refs;
+  for (const auto& req : requests) {
+    std::vector<record::RefSeries> series;
+    std::vector<record::RefSample> samples;
+    for (const auto& s : req) {
+      auto [it, added] = refs.emplace(s.labels.ToString(), refs.size() + 1);
+      if (added) series.push_back({it->second, s.labels});
+      for (const auto& smp : s.samples) samples.push_back({it->second, smp.t, smp.v});
+    }
+    std::vector<std::string> recs(1);
+    record::EncodeSeries(series, &recs[0]);
+    for (size_t i = 0; i < samples.size(); i += 1000) {
+      const size_t n = std::min<size_t>(1000, samples.size() - i);
+      record::EncodeSamples(std::span(samples).subspan(i, n), &recs.emplace_back());
+    }
+    ASSERT_TRUE(wl->Log(std::span<const std::string>(recs)).ok());
+    if (next_segment_each) ASSERT_TRUE(wl->NextSegment().ok());
+  }
+}
+
 // Kiln writes, Prometheus reads: promtool replays our WAL into its head and dumps exactly
 // our samples.
 class PromtoolDumpTest : public ::testing::TestWithParam<bool> {};
@@ -265,71 +366,56 @@ TEST_P(PromtoolDumpTest, DumpsWalWrittenByKiln) {
   if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
   TempDir dir;
   const int64_t t0 = 1700000000000;
-  std::vector<std::vector<TestSeries>> requests = {MakeSeries(1500, t0, 0), MakeSeries(20, t0, 1)};
+  const std::vector<std::vector<TestSeries>> requests = {MakeSeries(1500, t0, 0),
+                                                         MakeSeries(20, t0, 1)};
   {
     Options o;
     o.compress = GetParam();
     o.segment_size = 2 * kPageSize;  // several segments, some oversized
     auto wl = WL::Open(dir.path() + "/wal", o, Logger(LogLevel::kError));
     ASSERT_TRUE(wl.ok());
-    record::HeadSeriesRef next_ref = 1;
-    std::map<std::string, record::HeadSeriesRef> refs;
-    for (const auto& req : requests) {
-      std::vector<record::RefSeries> series;
-      std::vector<record::RefSample> samples;
-      for (const auto& s : req) {
-        auto [it, added] = refs.emplace(s.labels.ToString(), next_ref);
-        if (added) series.push_back({next_ref++, s.labels});
-        for (const auto& smp : s.samples) samples.push_back({it->second, smp.t, smp.v});
-      }
-      std::string srec, crec;
-      record::EncodeSeries(series, &srec);
-      // Several Samples records per batch, as the head writes one per commit.
-      std::vector<std::string> recs = {srec};
-      for (size_t i = 0; i < samples.size(); i += 1000) {
-        std::string rec;
-        const size_t n = std::min<size_t>(1000, samples.size() - i);
-        record::EncodeSamples(std::span(samples).subspan(i, n), &rec);
-        recs.push_back(rec);
-      }
-      ASSERT_TRUE((*wl)->Log(std::span<const std::string>(recs)).ok());
-    }
+    LogRequests(wl->get(), requests, false);
     ASSERT_TRUE((*wl)->Close().ok());
     ASSERT_GE(Segments(dir.path() + "/wal")->second, 1);
   }
-  const std::string out =
-      RunAndCapture(std::string(kPromtool) + " tsdb dump " + dir.path() + " 2>&1");
-  std::set<Point> got;
   size_t lines = 0;
-  for (size_t pos = 0; pos < out.size();) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string::npos) nl = out.size();
-    const std::string line = out.substr(pos, nl - pos);
-    pos = nl + 1;
-    const size_t brace = line.rfind("} ");
-    ASSERT_NE(brace, std::string::npos) << "unexpected promtool output: " << line;
-    lines++;
-    char* end = nullptr;
-    const char* rest = line.c_str() + brace + 2;
-    const double v = std::strtod(rest, &end);
-    const int64_t t = std::strtoll(end, nullptr, 10);
-    // promtool prints any NaN as "NaN"; map it back to the bits we wrote for that point.
-    uint64_t bits = DoubleBits(v);
-    got.insert({line.substr(0, brace + 1), t, bits});
+  const std::set<Point> got = PromtoolDump(dir.path(), &lines);
+  const std::set<Point> want = NormaliseNaN(Expected(requests));
+  EXPECT_EQ(lines, want.size());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+}
+
+// Prometheus replays a Kiln checkpoint followed by the remaining segments.
+TEST_P(PromtoolDumpTest, DumpsCheckpointWrittenByKiln) {
+  if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
+  TempDir dir;
+  const int64_t t0 = 1700000000000;
+  std::vector<std::vector<TestSeries>> requests;
+  for (int i = 0; i < 6; i++) requests.push_back(MakeSeries(200, t0, i));
+  const int64_t mint = t0 + 2 * 10000 + 1000;
+  {
+    Options o;
+    o.compress = GetParam();
+    auto wl = WL::Open(dir.path() + "/wal", o, Logger(LogLevel::kError));
+    ASSERT_TRUE(wl.ok());
+    LogRequests(wl->get(), requests, true);  // request i in segment i
+    auto keep = [](record::HeadSeriesRef) { return true; };
+    auto stats = Checkpoint(Logger(LogLevel::kError), wl->get(), 0, 2, keep, mint);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    ASSERT_TRUE((*wl)->Truncate(3).ok());
+    ASSERT_TRUE((*wl)->Close().ok());
   }
   std::set<Point> want;
-  for (Point p : Expected(requests)) {
-    if (std::isnan(DoubleFromBits(p.bits))) p.bits = DoubleBits(std::nan(""));
-    want.insert(p);
+  for (const Point& p : Expected(requests)) {
+    if (p.t >= mint) want.insert(p);
   }
-  std::set<Point> got_normalised;
-  for (Point p : got) {
-    if (std::isnan(DoubleFromBits(p.bits))) p.bits = DoubleBits(std::nan(""));
-    got_normalised.insert(p);
-  }
+  want = NormaliseNaN(want);
+  size_t lines = 0;
+  const std::set<Point> got = PromtoolDump(dir.path(), &lines);
   EXPECT_EQ(lines, want.size());
-  EXPECT_EQ(got_normalised.size(), want.size());
-  EXPECT_TRUE(got_normalised == want) << out.substr(0, 2000);
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, PromtoolDumpTest, ::testing::Bool());
