@@ -2,6 +2,7 @@
 
 #include <glob.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -257,7 +258,47 @@ Status FinalizeRemote(Config* cfg) {
   return Status::OK();
 }
 
+bool IsShellNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Go's os.Expand with os.Getenv, as upstream applies to external label values: $VAR, ${VAR},
+// and $$ for a literal dollar. Unset variables expand to "".
+std::string ExpandEnv(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '$' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    std::string name;
+    if (s[i + 1] == '$') {
+      out.push_back('$');
+      ++i;
+      continue;
+    }
+    if (s[i + 1] == '{') {
+      size_t close = s.find('}', i + 2);
+      if (close == std::string_view::npos) break;  // bad syntax: Go drops the rest
+      name = std::string(s.substr(i + 2, close - i - 2));
+      i = close;
+    } else {
+      size_t j = i + 1;
+      while (j < s.size() && IsShellNameChar(s[j])) ++j;
+      if (j == i + 1) {
+        out.push_back('$');
+        continue;
+      }
+      name = std::string(s.substr(i + 1, j - i - 1));
+      i = j - 1;
+    }
+    if (const char* v = std::getenv(name.c_str())) out += v;
+  }
+  return out;
+}
+
 Status FinalizeConfig(const YAML::Node& root, const LoadContext& ctx, Config* cfg) {
+  for (auto& [name, value] : cfg->global.external_labels) value = ExpandEnv(value);
   Status s = cfg->global.Finalize();
   if (!s.ok()) return internal::ErrorAt(ctx, Child(root, "global"), s.message());
   for (const auto& pattern : cfg->rule_files) {

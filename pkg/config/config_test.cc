@@ -111,6 +111,20 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(sc.origin, "prometheus.yml:2");
 }
 
+TEST(ConfigTest, ExternalLabelsExpandEnvironment) {
+  setenv("KILN_TEST_REGION", "eu-1", 1);
+  unsetenv("KILN_TEST_UNSET");
+  auto cfg = Load(
+      "global:\n  external_labels:\n    a: $KILN_TEST_REGION\n    b: x-${KILN_TEST_REGION}-y\n"
+      "    c: cost$$\n    d: ${KILN_TEST_UNSET}z\n",
+      "prometheus.yml", "/");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->global.external_labels.at("a"), "eu-1");
+  EXPECT_EQ(cfg->global.external_labels.at("b"), "x-eu-1-y");
+  EXPECT_EQ(cfg->global.external_labels.at("c"), "cost$");
+  EXPECT_EQ(cfg->global.external_labels.at("d"), "z");
+}
+
 TEST(ConfigTest, EmptyFileIsDefaultConfig) {
   auto cfg = Load("", "prometheus.yml", "/");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();

@@ -235,6 +235,12 @@ Status Reader::Finish() const {
   return Status::OK();
 }
 
+bool AlwaysPrinted(std::string_view key) {
+  return key == "honor_timestamps" || key == "track_timestamps_staleness" ||
+         key == "enable_compression" || key == "follow_redirects" || key == "enable_http2" ||
+         key == "send" || key == "filter_external_labels";
+}
+
 void Encode(YAML::Emitter& e, const std::string& v) { e << v; }
 void Encode(YAML::Emitter& e, bool v) { e << (v ? "true" : "false"); }
 void Encode(YAML::Emitter& e, int64_t v) { e << v; }

@@ -174,10 +174,41 @@ void Encode(YAML::Emitter& e, const Duration& v);
 void Encode(YAML::Emitter& e, const ByteSize& v);
 void Encode(YAML::Emitter& e, const relabel::RelabelConfig& v);
 
+// Booleans upstream prints even when false (no `omitempty` in its struct tags).
+bool AlwaysPrinted(std::string_view key);
+
 template <typename T>
-bool IsZero(const T& v) {
-  if constexpr (std::same_as<T, bool> || HasFields<T>) {
-    return false;
+bool IsZero(std::string_view key, const T& v);
+
+// Tells whether a struct would print no field at all, so ToYaml omits it as upstream does.
+class ZeroCheck {
+ public:
+  template <typename T>
+  void operator()(const char* key, const T& field) {
+    if (!IsZero(key, field)) zero_ = false;
+  }
+  void File(const char* key, const std::string& f) { (*this)(key, f); }
+  void FileList(const char* key, const std::vector<std::string>& f) { (*this)(key, f); }
+  void Secret(const char* key, const std::string& f) { (*this)(key, f); }
+  void SecretList(const char* key, const std::vector<std::string>& f) { (*this)(key, f); }
+  void UnsupportedSD(const std::vector<UnsupportedSDConfig>& sds) {
+    if (!sds.empty()) zero_ = false;
+  }
+  bool zero() const { return zero_; }
+
+ private:
+  bool zero_ = true;
+};
+
+// Whether ToYaml leaves the field out (upstream's `omitempty`).
+template <typename T>
+bool IsZero(std::string_view key, const T& v) {
+  if constexpr (std::same_as<T, bool>) {
+    return !v && !AlwaysPrinted(key);
+  } else if constexpr (HasFields<T>) {
+    ZeroCheck z;
+    T::Fields(z, v);
+    return z.zero();
   } else if constexpr (std::same_as<T, std::string>) {
     return v.empty();
   } else if constexpr (requires { v.empty(); }) {
@@ -208,7 +239,7 @@ class Writer {
 
   template <typename T>
   void operator()(const char* key, const T& field) {
-    if (IsZero(field)) return;
+    if (IsZero(key, field)) return;
     e_ << YAML::Key << key << YAML::Value;
     Encode(e_, field);
   }

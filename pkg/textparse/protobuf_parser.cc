@@ -142,41 +142,56 @@ bool ProtobufParser::NextSeries() {
   return false;
 }
 
+void ProtobufParser::DescribeSummary(const pb::Summary& sm, int sub) {
+  if (sub == 0) {
+    name_ += "_count";
+    value_ = static_cast<double>(sm.sample_count());
+  } else if (sub == 1) {
+    name_ += "_sum";
+    value_ = sm.sample_sum();
+  } else {
+    const pb::Quantile& q = sm.quantile(sub - 2);
+    extra_name_ = "quantile";
+    extra_value_ = internal::FormatOpenMetricsFloat(q.quantile());
+    value_ = q.value();
+  }
+}
+
+void ProtobufParser::DescribeHistogram(const pb::Histogram& h, int sub) {
+  if (sub == 0) {
+    name_ += "_count";
+    value_ = HistogramCount(h);
+    return;
+  }
+  if (sub == 1) {
+    name_ += "_sum";
+    value_ = h.sample_sum();
+    return;
+  }
+  name_ += "_bucket";
+  extra_name_ = "le";
+  if (sub - 2 < h.bucket_size()) {
+    bucket_ = sub - 2;
+    const pb::Bucket& b = h.bucket(bucket_);
+    extra_value_ = internal::FormatOpenMetricsFloat(b.upper_bound());
+    value_ = b.cumulative_count_float() > 0 ? b.cumulative_count_float()
+                                            : static_cast<double>(b.cumulative_count());
+  } else {
+    extra_value_ = "+Inf";
+    value_ = HistogramCount(h);
+  }
+}
+
 void ProtobufParser::Describe(const pb::Metric& m, int sub) {
   const pb::MetricType t = mf_.type();
   name_ = mf_.name();
   extra_name_.clear();
   extra_value_.clear();
   bucket_ = -1;
-  if (t == pb::SUMMARY || IsHistogram(t)) {
-    const bool summary = t == pb::SUMMARY;
-    if (sub == 0) {
-      name_ += "_count";
-      value_ =
-          summary ? static_cast<double>(m.summary().sample_count()) : HistogramCount(m.histogram());
-    } else if (sub == 1) {
-      name_ += "_sum";
-      value_ = summary ? m.summary().sample_sum() : m.histogram().sample_sum();
-    } else if (summary) {
-      const pb::Quantile& q = m.summary().quantile(sub - 2);
-      extra_name_ = "quantile";
-      extra_value_ = internal::FormatOpenMetricsFloat(q.quantile());
-      value_ = q.value();
-    } else {
-      const pb::Histogram& h = m.histogram();
-      name_ += "_bucket";
-      extra_name_ = "le";
-      if (sub - 2 < h.bucket_size()) {
-        bucket_ = sub - 2;
-        const pb::Bucket& b = h.bucket(bucket_);
-        extra_value_ = internal::FormatOpenMetricsFloat(b.upper_bound());
-        value_ = b.cumulative_count_float() > 0 ? b.cumulative_count_float()
-                                                : static_cast<double>(b.cumulative_count());
-      } else {
-        extra_value_ = "+Inf";
-        value_ = HistogramCount(h);
-      }
-    }
+  if (t == pb::SUMMARY) {
+    DescribeSummary(m.summary(), sub);
+  } else if (IsHistogram(t)) {
+    DescribeHistogram(m.histogram(), sub);
   } else if (t == pb::COUNTER) {
     value_ = m.counter().value();
   } else if (t == pb::GAUGE) {
@@ -184,6 +199,7 @@ void ProtobufParser::Describe(const pb::Metric& m, int sub) {
   } else {
     value_ = m.untyped().value();
   }
+  // The series text, in exposition syntax, rebuilt in a reused buffer.
   series_ = name_;
   if (m.label_size() == 0 && extra_name_.empty()) return;
   series_ += '{';

@@ -37,6 +37,8 @@ class ProtobufParser final : public Parser {
   // Number of series metric `m` expands to.
   int SeriesCount(const io::prometheus::client::Metric& m) const;
   void Describe(const io::prometheus::client::Metric& m, int sub);
+  void DescribeSummary(const io::prometheus::client::Summary& s, int sub);
+  void DescribeHistogram(const io::prometheus::client::Histogram& h, int sub);
   const io::prometheus::client::Exemplar* CurrentExemplar() const;
   Entry Fail(std::string msg);
 

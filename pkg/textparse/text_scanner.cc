@@ -141,6 +141,21 @@ bool TextScanner::Quoted(std::string_view* inner, bool* escaped) {
   return false;
 }
 
+bool TextScanner::LabelValue(LabelSpan* l) {
+  SkipBlanks();
+  if (Peek() != '=') {
+    Expected("equal");
+    return false;
+  }
+  ++pos_;
+  SkipBlanks();
+  if (Peek() != '"') {
+    Expected("label value");
+    return false;
+  }
+  return Quoted(&l->value, &l->value_escaped);
+}
+
 bool TextScanner::LabelSet(std::vector<LabelSpan>* out, std::string_view* metric,
                            bool* metric_escaped) {
   ++pos_;  // '{'
@@ -154,31 +169,18 @@ bool TextScanner::LabelSet(std::vector<LabelSpan>* out, std::string_view* metric
     if (Peek() == '"') {
       if (!Quoted(&l.name, &l.name_escaped)) return false;
       SkipBlanks();
+      // A leading quoted string without `=` is the metric name: {"my.metric", a="b"}.
       if (metric != nullptr && metric->empty() && (Peek() == ',' || Peek() == '}')) {
         *metric = l.name;
         *metric_escaped = l.name_escaped;
         if (Peek() == ',') ++pos_;
         continue;
       }
-    } else {
-      l.name = Name(false);
-      if (l.name.empty()) {
-        Expected("label name");
-        return false;
-      }
-    }
-    SkipBlanks();
-    if (Peek() != '=') {
-      Expected("equal");
+    } else if ((l.name = Name(false)).empty()) {
+      Expected("label name");
       return false;
     }
-    ++pos_;
-    SkipBlanks();
-    if (Peek() != '"') {
-      Expected("label value");
-      return false;
-    }
-    if (!Quoted(&l.value, &l.value_escaped)) return false;
+    if (!LabelValue(&l)) return false;
     out->push_back(l);
     SkipBlanks();
     if (Peek() == ',') {

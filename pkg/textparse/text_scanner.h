@@ -62,6 +62,9 @@ class TextScanner {
   // `*name` when name is non-null).
   bool LabelSet(std::vector<LabelSpan>* labels, std::string_view* name, bool* name_escaped);
 
+  // Consumes `= "value"` after a label name into `l`.
+  bool LabelValue(LabelSpan* l);
+
   // Records an error at the current line: `expected <what>, got "<tok>"`.
   void Expected(std::string_view what);
   void Fail(std::string msg);
