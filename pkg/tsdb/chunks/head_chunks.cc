@@ -121,27 +121,32 @@ Result<ChunkDiskMapperRef> ChunkDiskMapper::WriteChunk(uint64_t series_ref, int6
 Result<std::unique_ptr<chunkenc::Chunk>> ChunkDiskMapper::Chunk(ChunkDiskMapperRef ref) {
   const uint64_t seq = ref >> 32;
   const uint64_t off = ref & 0xffffffffu;
-  std::lock_guard lock(mu_);
-  if (closed_) return Status::Unavailable("head chunk mapper closed");
-  auto it = files_.find(seq);
-  if (it == files_.end()) {
-    return Status::NotFound("head chunk file " + std::to_string(seq) + " does not exist");
-  }
+  std::shared_ptr<const MmapFile> map;
   std::string_view region;
-  bool buffered = false;
-  if (seq == cur_seq_ && off >= cur_flushed_) {
-    if (off - cur_flushed_ >= buffer_.size()) return Status::NotFound("head chunk ref past end");
-    region = std::string_view(buffer_).substr(off - cur_flushed_);
-    buffered = true;
-  } else {
+  {
+    // Only locating the bytes needs the lock: flushed bytes never change and the mapping is
+    // kept alive by `map`, so the CRC check and decoding run unlocked.
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Unavailable("head chunk mapper closed");
+    auto it = files_.find(seq);
+    if (it == files_.end()) {
+      return Status::NotFound("head chunk file " + std::to_string(seq) + " does not exist");
+    }
+    if (seq == cur_seq_ && off >= cur_flushed_) {
+      if (off - cur_flushed_ >= buffer_.size()) return Status::NotFound("head chunk ref past end");
+      Record r;
+      KILN_RETURN_IF_ERROR(ParseRecord(std::string_view(buffer_).substr(off - cur_flushed_), &r)
+                               .Wrap(SegmentPath(dir_, seq)));
+      return chunkenc::FromOwnedData(r.encoding, std::string(r.data));
+    }
     const size_t limit = seq == cur_seq_ ? cur_flushed_ : it->second.map->data().size();
     if (off < kFileHeaderSize || off >= limit) return Status::NotFound("head chunk ref past end");
-    region = std::string_view(it->second.map->base() + off, limit - off);
+    map = it->second.map;
+    region = std::string_view(map->base() + off, limit - off);
   }
   Record r;
   KILN_RETURN_IF_ERROR(ParseRecord(region, &r).Wrap(SegmentPath(dir_, seq)));
-  if (buffered) return chunkenc::FromOwnedData(r.encoding, std::string(r.data));
-  return ChunkFromMapping(it->second.map, r.encoding, r.data);
+  return ChunkFromMapping(std::move(map), r.encoding, r.data);
 }
 
 Result<HeadChunkRepair> ChunkDiskMapper::IterateAllChunks(

@@ -7,7 +7,8 @@
 // (1), data length (uvarint), data, and a CRC32C (4 BE) over all the preceding fields of the
 // chunk. Files are cut before they would exceed 128 MiB.
 //
-// Thread-safe: every method takes the mapper's mutex.
+// Thread-safe: every method takes the mapper's mutex; Chunk() holds it only to locate the
+// bytes, and checks and decodes them unlocked.
 #pragma once
 
 #include <cstdint>
