@@ -125,6 +125,17 @@ TEST(ConfigTest, ExternalLabelsExpandEnvironment) {
   EXPECT_EQ(cfg->global.external_labels.at("d"), "z");
 }
 
+TEST(ConfigTest, ScrapeAcceptHeaderAsUpstream) {
+  EXPECT_EQ(ScrapeAcceptHeader(DefaultScrapeProtocols(), "allow-utf-8"),
+            "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+            "application/openmetrics-text;version=0.0.1;q=0.5,"
+            "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+            "text/plain;version=0.0.4;q=0.3,*/*;q=0.2");
+  EXPECT_EQ(ScrapeAcceptHeader({std::string(kPrometheusProto)}, "underscores"),
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+            "encoding=delimited;q=0.6,*/*;q=0.5");
+}
+
 TEST(ConfigTest, EmptyFileIsDefaultConfig) {
   auto cfg = Load("", "prometheus.yml", "/");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
@@ -244,6 +255,9 @@ TEST(ConfigTest, ToYamlHidesSecretsAndRoundTrips) {
   EXPECT_NE(y.find("<secret>"), std::string::npos);
   EXPECT_NE(y.find("scrape_interval: 15s"), std::string::npos) << y;
   EXPECT_NE(y.find("job_name: blackbox"), std::string::npos) << y;
+  EXPECT_NE(y.find("honor_timestamps: true"), std::string::npos) << y;
+  EXPECT_EQ(y.find("honor_labels"), std::string::npos) << "false omitempty bools are left out";
+  EXPECT_EQ(y.find("runtime"), std::string::npos) << "empty sections are left out";
   // The rendered config loads again and renders identically.
   auto again = Load(y, "rendered.yml", dir.path());
   ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << y;
@@ -291,7 +305,7 @@ TEST(ConfigTest, MessagesMatchPromtool) {
   const std::string dir = SourceDir() + "/bad";
   for (const char* name : {"unknown_field", "bad_duration", "timeout_gt_interval", "duplicate_job",
                            "bad_relabel_action", "bad_int", "hashmod_no_modulus",
-                           "global_timeout_gt_interval", "missing_job_name"}) {
+                           "global_timeout_gt_interval", "missing_job_name", "duplicate_key"}) {
     std::string file = dir + "/" + name + ".yml";
     std::string out = RunCommand("/usr/bin/promtool check config " + file + " 2>&1");
     auto cfg = LoadFile(file);

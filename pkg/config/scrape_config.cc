@@ -40,6 +40,20 @@ const std::vector<std::string>& DefaultProtoFirstScrapeProtocols() {
   return *p;
 }
 
+std::string ScrapeAcceptHeader(const std::vector<std::string>& protocols,
+                               std::string_view escaping_scheme) {
+  std::string out;
+  size_t weight = kProtocolHeaders.size() + 1;
+  for (const auto& p : protocols) {
+    out += ScrapeProtocolHeader(p);
+    if (p == kPrometheusText100 || p == kOpenMetricsText100) {
+      out += ";escaping=" + std::string(escaping_scheme);
+    }
+    out += ";q=0." + std::to_string(weight--) + ",";
+  }
+  return out + "*/*;q=0." + std::to_string(weight);
+}
+
 const std::vector<std::string>& UnsupportedSDKinds() {
   static const auto* kinds = new std::vector<std::string>{
       "azure_sd_configs",     "consul_sd_configs",      "digitalocean_sd_configs",

@@ -33,6 +33,11 @@ std::string_view ScrapeProtocolHeader(std::string_view protocol);
 const std::vector<std::string>& DefaultScrapeProtocols();
 // The order used when native histograms are scraped (protobuf first).
 const std::vector<std::string>& DefaultProtoFirstScrapeProtocols();
+// The Accept header Prometheus sends for `protocols` (in preference order), with q-weights
+// and `escaping=<scheme>` on the 1.0.0 text formats, ending in `*/*`, e.g.
+// "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,…,*/*;q=0.2".
+std::string ScrapeAcceptHeader(const std::vector<std::string>& protocols,
+                               std::string_view escaping_scheme);
 
 struct ScrapeConfig {
   static constexpr const char* kYamlType = "config.ScrapeConfig";

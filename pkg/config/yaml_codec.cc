@@ -226,8 +226,12 @@ void Reader::UnsupportedSD(std::vector<UnsupportedSDConfig>& out) {
 
 Status Reader::Finish() const {
   if (!status_.ok()) return status_;
+  std::set<std::string, std::less<>> seen;
   for (const auto& kv : node_) {
     const std::string& key = kv.first.Scalar();
+    if (!seen.insert(key).second) {
+      return ErrorAt(ctx_, kv.first, "field " + key + " already set in type " + type_);
+    }
     if (!known_.contains(key)) {
       return ErrorAt(ctx_, kv.first, "field " + key + " not found in type " + type_);
     }
