@@ -101,7 +101,8 @@ class WL {
   Status Truncate(int index);
   // Repairs the damage a Reader reported: deletes all segments after the damaged one,
   // rewrites the damaged one with every record that ends before the damage, and starts a
-  // new segment after it. REQUIRES: err.dir is this log's directory.
+  // new segment after it. Increments corruptions_total. REQUIRES: err.dir is this log's
+  // directory and nothing was logged since Open (repair happens at startup, after replay).
   Status Repair(const CorruptionError& err);
   // Pads and writes the last page, fsyncs and closes the segment. Later calls fail with
   // kUnavailable.
@@ -111,6 +112,8 @@ class WL {
   bool compression_enabled() const { return options_.compress; }
   // Index of the segment being written.
   int current_segment() const;
+  // The log's metrics, e.g. for the head to count a corruption found while checkpointing.
+  Metrics& metrics() { return *metrics_; }
 
  private:
   WL(std::string dir, Options options, Logger logger);
