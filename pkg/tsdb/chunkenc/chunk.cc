@@ -38,9 +38,10 @@ Status CheckData(Encoding encoding, std::string_view data) {
 
 }  // namespace
 
-Result<std::unique_ptr<Chunk>> FromData(Encoding encoding, std::string_view data) {
+Result<std::unique_ptr<Chunk>> FromData(Encoding encoding, std::string_view data,
+                                        std::shared_ptr<const void> keepalive) {
   KILN_RETURN_IF_ERROR(CheckData(encoding, data));
-  return std::unique_ptr<Chunk>(XorChunk::View(data));
+  return std::unique_ptr<Chunk>(XorChunk::View(data, std::move(keepalive)));
 }
 
 Result<std::unique_ptr<Chunk>> FromOwnedData(Encoding encoding, std::string data) {

@@ -55,10 +55,13 @@ class Chunk {
       std::unique_ptr<Iterator> reuse = nullptr) const = 0;
 };
 
-// A chunk VIEWING `data` (no copy): the caller keeps the bytes alive and unchanged for the
-// chunk's lifetime, e.g. an mmapped block file. Corruption if the bytes cannot be a chunk of
-// that encoding; Unavailable for encodings Kiln cannot decode yet (histograms).
-Result<std::unique_ptr<Chunk>> FromData(Encoding encoding, std::string_view data);
+// A chunk VIEWING `data` (no copy), e.g. inside an mmapped block file. `keepalive`, if given,
+// owns the memory: the chunk and every iterator made from it hold a reference, so they stay
+// valid on their own. Without it the caller keeps the bytes alive and unchanged for as long
+// as the chunk and its iterators live. Corruption if the bytes cannot be a chunk of that
+// encoding; Unavailable for encodings Kiln cannot decode yet (histograms).
+Result<std::unique_ptr<Chunk>> FromData(Encoding encoding, std::string_view data,
+                                        std::shared_ptr<const void> keepalive = nullptr);
 
 // Like FromData, but the chunk owns `data`.
 Result<std::unique_ptr<Chunk>> FromOwnedData(Encoding encoding, std::string data);

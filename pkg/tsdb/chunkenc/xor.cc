@@ -48,10 +48,14 @@ void WriteUvarint(BitWriter* w, uint64_t v) {
 // Decodes the bit stream of an XOR chunk. Not thread-safe.
 class XorIterator final : public Iterator {
  public:
-  explicit XorIterator(std::string_view chunk) : br_(std::string_view()) { Reset(chunk); }
+  XorIterator(std::string_view chunk, std::shared_ptr<const void> keepalive)
+      : br_(std::string_view()) {
+    Reset(chunk, std::move(keepalive));
+  }
 
   // REQUIRES: chunk.size() >= kHeaderSize.
-  void Reset(std::string_view chunk) {
+  void Reset(std::string_view chunk, std::shared_ptr<const void> keepalive) {
+    keepalive_ = std::move(keepalive);
     br_ = BitReader(chunk.substr(kHeaderSize));
     total_ = DecodeBE16(chunk.data());
     read_ = 0;
@@ -88,6 +92,7 @@ class XorIterator final : public Iterator {
     return ValueType::kNone;
   }
 
+  std::shared_ptr<const void> keepalive_;  // keeps borrowed chunk bytes alive, may be null
   BitReader br_;
   int total_ = 0;
   int read_ = 0;
@@ -294,8 +299,9 @@ XorChunk::XorChunk() : owned_(kInitialCapacity, '\0'), view_(owned_.data(), kHea
 
 XorChunk::XorChunk(std::string data) : owned_(std::move(data)), view_(owned_) {}
 
-std::unique_ptr<XorChunk> XorChunk::View(std::string_view data) {
-  return std::unique_ptr<XorChunk>(new XorChunk(ViewTag{}, data));
+std::unique_ptr<XorChunk> XorChunk::View(std::string_view data,
+                                         std::shared_ptr<const void> keepalive) {
+  return std::unique_ptr<XorChunk>(new XorChunk(ViewTag{}, data, std::move(keepalive)));
 }
 
 int XorChunk::NumSamples() const { return DecodeBE16(view_.data()); }
@@ -303,10 +309,11 @@ int XorChunk::NumSamples() const { return DecodeBE16(view_.data()); }
 Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
   if (is_view_) {
     owned_.assign(view_);
+    keepalive_.reset();
     view_ = owned_;
     is_view_ = false;
   }
-  XorIterator it(view_);
+  XorIterator it(view_, nullptr);
   while (it.Next() != ValueType::kNone) {
   }
   if (!it.err().ok()) return it.err().Wrap("xor chunk appender");
@@ -325,10 +332,10 @@ Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
 
 std::unique_ptr<Iterator> XorChunk::NewIterator(std::unique_ptr<Iterator> reuse) const {
   if (auto* x = dynamic_cast<XorIterator*>(reuse.get())) {
-    x->Reset(view_);
+    x->Reset(view_, is_view_ ? keepalive_ : nullptr);
     return reuse;
   }
-  return std::make_unique<XorIterator>(view_);
+  return std::make_unique<XorIterator>(view_, is_view_ ? keepalive_ : nullptr);
 }
 
 }  // namespace kiln::chunkenc

@@ -23,8 +23,10 @@ class XorChunk final : public Chunk {
   XorChunk();
   // A chunk owning `data`. REQUIRES: data.size() >= 2 (checked by FromOwnedData).
   explicit XorChunk(std::string data);
-  // A chunk viewing `data` (see FromData). REQUIRES: data.size() >= 2.
-  static std::unique_ptr<XorChunk> View(std::string_view data);
+  // A chunk viewing `data`, optionally kept alive by `keepalive` (see FromData).
+  // REQUIRES: data.size() >= 2.
+  static std::unique_ptr<XorChunk> View(std::string_view data,
+                                        std::shared_ptr<const void> keepalive = nullptr);
   // Not copyable or movable: view_ may point into owned_.
   XorChunk(const XorChunk&) = delete;
   XorChunk& operator=(const XorChunk&) = delete;
@@ -37,13 +39,15 @@ class XorChunk final : public Chunk {
 
  private:
   struct ViewTag {};
-  XorChunk(ViewTag, std::string_view data) : view_(data), is_view_(true) {}
+  XorChunk(ViewTag, std::string_view data, std::shared_ptr<const void> keepalive)
+      : view_(data), is_view_(true), keepalive_(std::move(keepalive)) {}
 
   friend class XorAppender;
   // The bytes when owned, followed by zeroed slack the appender grows into; empty for a view.
   std::string owned_;
   std::string_view view_;  // always exactly the chunk's bytes (a prefix of owned_ when owned)
   bool is_view_ = false;   // view_ borrows memory; the first NewAppender copies it
+  std::shared_ptr<const void> keepalive_;  // owner of borrowed memory, shared with iterators
 };
 
 }  // namespace kiln::chunkenc

@@ -214,6 +214,19 @@ TEST(XorChunkTest, Seek) {
   EXPECT_TRUE(it->err().ok());
 }
 
+TEST(XorChunkTest, KeepaliveOutlivesChunk) {
+  auto bytes = std::make_shared<std::string>(Encode(Regular(50, 0, 1000, 3, 1))->Bytes());
+  const std::string_view view = *bytes;
+  auto chunk = FromData(Encoding::kXOR, view, bytes);
+  ASSERT_TRUE(chunk.ok());
+  bytes.reset();
+  auto it = (*chunk)->NewIterator();
+  chunk = Status::Internal("drop the chunk");
+  int n = 0;
+  while (it->Next() == ValueType::kFloat) EXPECT_EQ(it->At().second, 3 + n++);
+  EXPECT_EQ(n, 50);
+}
+
 TEST(XorChunkTest, IteratorReuse) {
   auto a = Encode(Regular(5, 0, 1, 1, 1));
   auto b = Encode(Regular(7, 100, 1, 2, 2));

@@ -73,6 +73,32 @@ TEST(BlockChunksTest, WriteAndReadAcrossSegments) {
   }
 }
 
+// Iterators keep the segment mapped after the chunk, the reader and the file are gone.
+TEST(BlockChunksTest, IteratorOutlivesReaderAndFile) {
+  TempDir dir;
+  std::vector<ChunkMeta> metas = {{0, 0, 0, MakeChunk(4, 100)}};
+  {
+    auto w = ChunkWriter::Open(dir.path());
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->WriteChunks(metas).ok());
+  }
+  std::unique_ptr<chunkenc::Iterator> it;
+  {
+    auto r = ChunkReader::Open(dir.path());
+    ASSERT_TRUE(r.ok());
+    auto c = (*r)->Chunk(metas[0].ref);
+    ASSERT_TRUE(c.ok());
+    it = (*c)->NewIterator();
+  }
+  fs::remove_all(dir.path());
+  int n = 0;
+  while (it->Next() == chunkenc::ValueType::kFloat) {
+    EXPECT_EQ(it->At(), std::make_pair(int64_t{n * 15000 + 4}, 2.0 + n));
+    n++;
+  }
+  EXPECT_EQ(n, 100);
+}
+
 TEST(BlockChunksTest, CorruptionIsDetected) {
   TempDir dir;
   std::vector<ChunkMeta> metas = {{0, 0, 0, MakeChunk(1, 30)}, {0, 0, 0, MakeChunk(2, 30)}};

@@ -99,7 +99,10 @@ TEST(HeadChunksPrometheusTest, ReplaysChunksWrittenByPrometheus) {
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  const int64_t t0 = now_ms - int64_t{kSamples} * 15000;
+  // Start on a 2h block boundary (2-4h ago), so that Prometheus's chunk cutting, which aims
+  // at 120 samples but bounds chunks by that grid, gives the same chunks whatever the clock.
+  constexpr int64_t kBlockMs = 2 * 3600 * 1000;
+  const int64_t t0 = (now_ms / kBlockMs - 2) * kBlockMs;
   std::string body;
   const std::string raw = WriteRequest(t0);
   snappy::Compress(raw.data(), raw.size(), &body);

@@ -39,37 +39,10 @@ MmapFile::~MmapFile() {
   if (base_ != nullptr) ::munmap(const_cast<char*>(base_), map_size_);
 }
 
-namespace {
-
-// Forwards to a chunk over mapped bytes and owns a reference to the mapping.
-class MappedChunk final : public chunkenc::Chunk {
- public:
-  MappedChunk(std::shared_ptr<const MmapFile> file, std::unique_ptr<chunkenc::Chunk> chunk)
-      : file_(std::move(file)), chunk_(std::move(chunk)) {}
-  chunkenc::Encoding encoding() const override { return chunk_->encoding(); }
-  std::string_view Bytes() const override { return chunk_->Bytes(); }
-  int NumSamples() const override { return chunk_->NumSamples(); }
-  Result<std::unique_ptr<chunkenc::Appender>> NewAppender() override {
-    return chunk_->NewAppender();  // copies out of the mapping before writing
-  }
-  std::unique_ptr<chunkenc::Iterator> NewIterator(
-      std::unique_ptr<chunkenc::Iterator> reuse) const override {
-    return chunk_->NewIterator(std::move(reuse));
-  }
-
- private:
-  std::shared_ptr<const MmapFile> file_;
-  std::unique_ptr<chunkenc::Chunk> chunk_;
-};
-
-}  // namespace
-
 Result<std::unique_ptr<chunkenc::Chunk>> ChunkFromMapping(std::shared_ptr<const MmapFile> file,
                                                           chunkenc::Encoding encoding,
                                                           std::string_view data) {
-  KILN_ASSIGN_OR_RETURN(auto chunk, chunkenc::FromData(encoding, data));
-  return std::unique_ptr<chunkenc::Chunk>(
-      std::make_unique<MappedChunk>(std::move(file), std::move(chunk)));
+  return chunkenc::FromData(encoding, data, std::move(file));
 }
 
 }  // namespace kiln::tsdb::chunks

@@ -40,8 +40,8 @@ class MmapFile {
   size_t map_size_;
 };
 
-// A chunk viewing `data` inside `file`, holding a reference that keeps the mapping alive for
-// as long as the chunk lives.
+// A chunk viewing `data` inside `file`. The chunk and its iterators hold a reference that
+// keeps the mapping alive for as long as any of them lives.
 Result<std::unique_ptr<chunkenc::Chunk>> ChunkFromMapping(std::shared_ptr<const MmapFile> file,
                                                           chunkenc::Encoding encoding,
                                                           std::string_view data);
