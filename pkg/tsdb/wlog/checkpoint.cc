@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -54,111 +55,97 @@ class Filter {
   std::string MetadataRecord() const;
 
  private:
+  Status KeepLatestMetadata(std::string_view rec);
+
   const std::function<bool(record::HeadSeriesRef)>& keep_;
   const int64_t mint_;
   CheckpointStats* stats_;
   std::map<record::HeadSeriesRef, record::RefMetadata> latest_metadata_;
 };
 
-template <typename T, typename Pred>
-std::vector<T> KeepIf(std::vector<T> in, Pred pred) {
-  std::erase_if(in, [&](const T& x) { return !pred(x); });
-  return in;
+// Decodes one record, keeps the entries `pred` accepts, re-encodes them into *buf (nothing
+// when none is kept) and counts totals and drops.
+template <typename T, typename Pred, typename Encode>
+Status FilterEntries(std::string_view rec, Status (*decode)(std::string_view, std::vector<T>*),
+                     Pred pred, Encode encode, int* total, int* dropped, std::string* buf) {
+  std::vector<T> entries;
+  KILN_RETURN_IF_ERROR(decode(rec, &entries));
+  const size_t n = entries.size();
+  std::erase_if(entries, [&](const T& e) { return !pred(e); });
+  *total += static_cast<int>(n);
+  *dropped += static_cast<int>(n - entries.size());
+  if (!entries.empty()) encode(entries, buf);
+  return Status::OK();
 }
 
 Status Filter::Apply(std::string_view rec, std::string* buf) {
   using namespace record;
-  switch (GetType(rec)) {
-    case Type::kSeries: {
-      std::vector<RefSeries> in;
-      KILN_RETURN_IF_ERROR(DecodeSeries(rec, &in));
-      const size_t total = in.size();
-      auto out = KeepIf(std::move(in), [&](const RefSeries& s) { return keep_(s.ref); });
-      stats_->total_series += total;
-      stats_->dropped_series += total - out.size();
-      if (!out.empty()) EncodeSeries(out, buf);
-      return Status::OK();
-    }
-    case Type::kSamples: {
-      std::vector<RefSample> in;
-      KILN_RETURN_IF_ERROR(DecodeSamples(rec, &in));
-      const size_t total = in.size();
-      auto out = KeepIf(std::move(in), [&](const RefSample& s) { return s.t >= mint_; });
-      stats_->total_samples += total;
-      stats_->dropped_samples += total - out.size();
-      if (!out.empty()) EncodeSamples(out, buf);
-      return Status::OK();
-    }
+  CheckpointStats& st = *stats_;
+  auto recent = [this](const auto& e) { return e.t >= mint_; };
+  const Type type = GetType(rec);
+  switch (type) {
+    case Type::kSeries:
+      return FilterEntries(
+          rec, &DecodeSeries, [this](const RefSeries& s) { return keep_(s.ref); },
+          [](const auto& v, std::string* b) { EncodeSeries(v, b); }, &st.total_series,
+          &st.dropped_series, buf);
+    case Type::kSamples:
+      return FilterEntries(
+          rec, &DecodeSamples, recent, [](const auto& v, std::string* b) { EncodeSamples(v, b); },
+          &st.total_samples, &st.dropped_samples, buf);
     case Type::kHistogramSamples:
-    case Type::kCustomBucketsHistogramSamples: {
-      std::vector<RefHistogramSample> in;
-      KILN_RETURN_IF_ERROR(DecodeHistogramSamples(rec, &in));
-      const size_t total = in.size();
-      auto out = KeepIf(std::move(in), [&](const RefHistogramSample& s) { return s.t >= mint_; });
-      stats_->total_samples += total;
-      stats_->dropped_samples += total - out.size();
-      if (!out.empty()) EncodeHistogramSamples(out, GetType(rec), buf);
-      return Status::OK();
-    }
+    case Type::kCustomBucketsHistogramSamples:
+      return FilterEntries(
+          rec, &DecodeHistogramSamples, recent,
+          [type](const auto& v, std::string* b) { EncodeHistogramSamples(v, type, b); },
+          &st.total_samples, &st.dropped_samples, buf);
     case Type::kFloatHistogramSamples:
-    case Type::kCustomBucketsFloatHistogramSamples: {
-      std::vector<RefFloatHistogramSample> in;
-      KILN_RETURN_IF_ERROR(DecodeFloatHistogramSamples(rec, &in));
-      const size_t total = in.size();
-      auto out =
-          KeepIf(std::move(in), [&](const RefFloatHistogramSample& s) { return s.t >= mint_; });
-      stats_->total_samples += total;
-      stats_->dropped_samples += total - out.size();
-      if (!out.empty()) EncodeFloatHistogramSamples(out, GetType(rec), buf);
-      return Status::OK();
-    }
-    case Type::kTombstones: {
-      std::vector<RefTombstone> in;
-      KILN_RETURN_IF_ERROR(DecodeTombstones(rec, &in));
-      const size_t total = in.size();
-      auto out = KeepIf(std::move(in), [&](const RefTombstone& t) {
-        for (const auto& iv : t.intervals) {
-          if (iv.maxt >= mint_) return true;
-        }
-        return false;
-      });
-      stats_->total_tombstones += total;
-      stats_->dropped_tombstones += total - out.size();
-      if (!out.empty()) EncodeTombstones(out, buf);
-      return Status::OK();
-    }
-    case Type::kExemplars: {
-      std::vector<RefExemplar> in;
-      KILN_RETURN_IF_ERROR(DecodeExemplars(rec, &in));
-      const size_t total = in.size();
-      auto out = KeepIf(std::move(in), [&](const RefExemplar& e) { return e.t >= mint_; });
-      stats_->total_exemplars += total;
-      stats_->dropped_exemplars += total - out.size();
-      if (!out.empty()) EncodeExemplars(out, buf);
-      return Status::OK();
-    }
-    case Type::kMetadata: {
-      std::vector<RefMetadata> in;
-      KILN_RETURN_IF_ERROR(DecodeMetadata(rec, &in));
-      stats_->total_metadata += in.size();
-      for (auto& m : in) {
-        if (!keep_(m.ref)) {
-          stats_->dropped_metadata++;
-          continue;
-        }
-        // Only the newest metadata per series survives; older ones count as dropped.
-        if (!latest_metadata_.emplace(m.ref, m).second) {
-          stats_->dropped_metadata++;
-          latest_metadata_[m.ref] = std::move(m);
-        }
-      }
-      return Status::OK();
-    }
+    case Type::kCustomBucketsFloatHistogramSamples:
+      return FilterEntries(
+          rec, &DecodeFloatHistogramSamples, recent,
+          [type](const auto& v, std::string* b) { EncodeFloatHistogramSamples(v, type, b); },
+          &st.total_samples, &st.dropped_samples, buf);
+    case Type::kTombstones:
+      return FilterEntries(
+          rec, &DecodeTombstones,
+          [this](const RefTombstone& t) {
+            return std::any_of(t.intervals.begin(), t.intervals.end(),
+                               [this](const Interval& iv) { return iv.maxt >= mint_; });
+          },
+          [](const auto& v, std::string* b) { EncodeTombstones(v, b); }, &st.total_tombstones,
+          &st.dropped_tombstones, buf);
+    case Type::kExemplars:
+      return FilterEntries(
+          rec, &DecodeExemplars, recent,
+          [](const auto& v, std::string* b) { EncodeExemplars(v, b); }, &st.total_exemplars,
+          &st.dropped_exemplars, buf);
+    case Type::kMetadata:
+      return KeepLatestMetadata(rec);
     default:
       // Mmap markers (OOO WBL only) and unknown types from newer versions are not carried
       // over, as upstream does.
       return Status::OK();
   }
+}
+
+// Metadata is not copied record by record: only the newest entry per kept series survives,
+// written once at the end. Older entries count as dropped.
+Status Filter::KeepLatestMetadata(std::string_view rec) {
+  std::vector<record::RefMetadata> in;
+  KILN_RETURN_IF_ERROR(record::DecodeMetadata(rec, &in));
+  stats_->total_metadata += static_cast<int>(in.size());
+  for (auto& m : in) {
+    if (!keep_(m.ref)) {
+      stats_->dropped_metadata++;
+      continue;
+    }
+    auto [it, added] = latest_metadata_.try_emplace(m.ref, m);
+    if (!added) {
+      stats_->dropped_metadata++;
+      it->second = std::move(m);
+    }
+  }
+  return Status::OK();
 }
 
 std::string Filter::MetadataRecord() const {
@@ -223,29 +210,59 @@ Status DeleteCheckpoints(const std::string& wal_dir, int max_index) {
   return Status::OK();
 }
 
+namespace {
+
+// What a checkpoint up to `to` reads: the previous checkpoint, if any, then the segments
+// after it. *from moves up to just after the previous checkpoint.
+Result<std::vector<SegmentRange>> CheckpointSources(const std::string& wal_dir, int* from, int to) {
+  std::vector<SegmentRange> ranges;
+  auto last = LastCheckpoint(wal_dir);
+  if (last.ok()) {
+    if (*from > last->index + 1) {
+      return Status::BadData("unexpected gap to last checkpoint: expected " +
+                             std::to_string(last->index + 1) + ", requested " +
+                             std::to_string(*from));
+    }
+    // Segments below the checkpoint should not exist; never read them twice.
+    *from = last->index + 1;
+    ranges.push_back({last->dir, -1, -1});
+  } else if (!last.status().Is(StatusCode::kNotFound)) {
+    return last.status().Wrap("find last checkpoint");
+  }
+  ranges.push_back({wal_dir, *from, to});
+  return ranges;
+}
+
+// Writes the filtered records as a WAL in `tmp`, makes it durable and renames it to `dir`.
+Status WriteCheckpoint(const Logger& logger, Reader* reader, Filter* filter, bool compress,
+                       const std::string& tmp, const std::string& dir) {
+  Options options;
+  options.compress = compress;
+  KILN_ASSIGN_OR_RETURN(auto cp, WL::Open(tmp, options, logger));
+  KILN_RETURN_IF_ERROR(CopyRecords(reader, filter, cp.get()));
+  const std::string meta = filter->MetadataRecord();
+  if (!meta.empty()) KILN_RETURN_IF_ERROR(cp->Log(meta));
+  KILN_RETURN_IF_ERROR(cp->Close());
+  KILN_RETURN_IF_ERROR(SyncDir(tmp));
+  // Replaces an existing checkpoint of the same index, as upstream's fileutil.Replace.
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Status::IOError("remove old " + dir + ": " + ec.message());
+  std::filesystem::rename(tmp, dir, ec);
+  if (ec) return Status::IOError("rename checkpoint directory: " + ec.message());
+  return SyncDir(std::filesystem::path(dir).parent_path().string());
+}
+
+}  // namespace
+
 Result<CheckpointStats> Checkpoint(const Logger& logger, WL* wl, int from, int to,
                                    const std::function<bool(record::HeadSeriesRef)>& keep,
                                    int64_t mint) {
   logger.Info("Creating checkpoint", {{"from_segment", std::to_string(from)},
                                       {"to_segment", std::to_string(to)},
                                       {"mint", std::to_string(mint)}});
-  std::vector<SegmentRange> ranges;
-  auto last = LastCheckpoint(wl->dir());
-  if (last.ok()) {
-    if (from > last->index + 1) {
-      return Status::BadData("unexpected gap to last checkpoint: expected " +
-                             std::to_string(last->index + 1) + ", requested " +
-                             std::to_string(from));
-    }
-    // Segments below the checkpoint should not exist; never read them twice.
-    from = last->index + 1;
-    ranges.push_back({last->dir, -1, -1});
-  } else if (!last.status().Is(StatusCode::kNotFound)) {
-    return last.status().Wrap("find last checkpoint");
-  }
-  ranges.push_back({wl->dir(), from, to});
+  KILN_ASSIGN_OR_RETURN(auto ranges, CheckpointSources(wl->dir(), &from, to));
   KILN_ASSIGN_OR_RETURN(auto reader, Reader::Open(ranges));
-
   const std::string dir = CheckpointDir(wl->dir(), to);
   const std::string tmp = dir + ".tmp";
   std::error_code ec;
@@ -253,22 +270,8 @@ Result<CheckpointStats> Checkpoint(const Logger& logger, WL* wl, int from, int t
   if (ec) return Status::IOError("remove stale " + tmp + ": " + ec.message());
 
   CheckpointStats stats;
-  Status s = [&]() -> Status {
-    Options options;
-    options.compress = wl->compression_enabled();
-    KILN_ASSIGN_OR_RETURN(auto cp, WL::Open(tmp, options, logger));
-    Filter filter(keep, mint, &stats);
-    KILN_RETURN_IF_ERROR(CopyRecords(reader.get(), &filter, cp.get()));
-    const std::string meta = filter.MetadataRecord();
-    if (!meta.empty()) KILN_RETURN_IF_ERROR(cp->Log(meta));
-    KILN_RETURN_IF_ERROR(cp->Close());
-    KILN_RETURN_IF_ERROR(SyncDir(tmp));
-    // Replaces an existing checkpoint of the same index, as upstream's fileutil.Replace.
-    std::filesystem::remove_all(dir, ec);
-    std::filesystem::rename(tmp, dir, ec);
-    if (ec) return Status::IOError("rename checkpoint directory: " + ec.message());
-    return SyncDir(wl->dir());
-  }();
+  Filter filter(keep, mint, &stats);
+  Status s = WriteCheckpoint(logger, reader.get(), &filter, wl->compression_enabled(), tmp, dir);
   if (!s.ok()) {
     std::filesystem::remove_all(tmp, ec);
     return s.Wrap("create checkpoint");

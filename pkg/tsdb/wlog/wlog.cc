@@ -88,6 +88,8 @@ Status WL::LogLocked(std::string_view rec, bool final_record) {
   }
   // One pass even for an empty record, so it is written as an empty full fragment.
   for (bool first = true; first || !rec.empty(); first = false) {
+    // Only after an earlier failed flush can the page still be full here.
+    if (kPageSize - page_alloc_ < kRecordHeaderSize) KILN_RETURN_IF_ERROR(FlushPage(true));
     const size_t room = static_cast<size_t>(kPageSize - page_alloc_ - kRecordHeaderSize);
     const std::string_view part = rec.substr(0, std::min(rec.size(), room));
     const bool last = part.size() == rec.size();
@@ -113,10 +115,13 @@ Status WL::FlushPage(bool clear) {
   metrics_->page_flushes.Increment();
   clear = clear || kPageSize - page_alloc_ < kRecordHeaderSize;
   if (clear) page_alloc_ = kPageSize;
+  // On a failed or short write, remember what did reach the file so a retry continues
+  // exactly after it instead of writing bytes twice.
+  const int64_t before = segment_->size();
   Status s =
       segment_->Write(std::string_view(page_.data() + page_flushed_, page_alloc_ - page_flushed_));
+  page_flushed_ += segment_->size() - before;
   if (!s.ok()) return s;
-  page_flushed_ = page_alloc_;
   if (clear) {
     std::fill(page_.begin(), page_.end(), '\0');
     page_alloc_ = page_flushed_ = 0;
