@@ -1,0 +1,171 @@
+// kiln: the Prometheus-compatible server. This file only wires components together:
+// flags → logger → config → web server (listening, not ready) → TSDB head (WAL replay) →
+// ready → wait for SIGTERM/SIGINT/quit (SIGHUP/reload reloads the config) → stop in order.
+#include <prometheus/registry.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cmd/kiln/deferred_appendable.h"
+#include "pkg/config/config.h"
+#include "pkg/remote/write_handler.h"
+#include "pkg/tsdb/head.h"
+#include "pkg/web/flags.h"
+#include "pkg/web/server.h"
+#include "pkg/web/standard_routes.h"
+#include "pkg/web/version.h"
+
+namespace kiln {
+namespace {
+
+// Set by /-/quit before it raises SIGTERM, so the log says where the request came from.
+std::atomic<bool> g_quit_via_web{false};
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+Status ReloadConfig(const web::Flags& flags, const Logger& logger) {
+  logger.Info("Loading configuration file", {{"filename", flags.config_file}});
+  Result<config::Config> cfg = config::LoadFile(flags.config_file);
+  if (!cfg.ok()) {
+    logger.Error("Error reloading config", {{"err", cfg.status().message()}});
+    return cfg.status().Wrap("couldn't load configuration (--config.file=\"" + flags.config_file +
+                             "\")");
+  }
+  logger.Info("Completed loading of configuration file", {{"filename", flags.config_file}});
+  return Status::OK();
+}
+
+// Blocks until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+void WaitForTermination(const web::Flags& flags, const Logger& logger) {
+  sigset_t set = HandledSignals();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (void)ReloadConfig(flags, logger);
+      continue;
+    }
+    if (g_quit_via_web.load()) {
+      logger.Warn("Received termination request via web service, exiting gracefully...");
+    } else {
+      logger.Warn(sig == SIGINT ? "Received SIGINT, exiting gracefully..."
+                                : "Received SIGTERM, exiting gracefully...");
+    }
+    return;
+  }
+}
+
+web::Server::Options ServerOptions(const web::Flags& flags) {
+  web::Server::Options o;
+  o.listen_address = flags.listen_address;
+  o.route_prefix = flags.RoutePrefix();
+  o.worker_threads = 32;
+  o.max_queued_connections = static_cast<size_t>(std::max(1, flags.max_connections));
+  return o;
+}
+
+Result<std::unique_ptr<tsdb::Head>> OpenStorage(const web::Flags& flags,
+                                                prometheus::Registry* registry,
+                                                const Logger& logger) {
+  logger.Info("Starting TSDB ...");
+  tsdb::HeadOptions opts;
+  opts.dir = flags.tsdb_path;
+  opts.registry = registry;
+  opts.logger = logger.With({{"component", "tsdb"}});
+  Result<std::unique_ptr<tsdb::Head>> head = tsdb::Head::Open(opts);
+  if (!head.ok()) {
+    logger.Error("Opening storage failed", {{"err", head.status().ToString()}});
+    return head;
+  }
+  logger.Info("TSDB started");
+  return head;
+}
+
+int Run(const web::Flags& flags) {
+  Logger logger(flags.log_level, flags.log_format);
+  const web::BuildInfo& build = web::GetBuildInfo();
+  logger.Info("Starting Kiln", {{"version", build.version}, {"revision", build.revision}});
+  if (!flags.web_config_file.empty()) {
+    logger.Error("--web.config.file (TLS and authentication) is not supported yet");
+    return 1;
+  }
+  if (Result<config::Config> cfg = config::LoadFile(flags.config_file); !cfg.ok()) {
+    logger.Error("Error loading config (--config.file=" + flags.config_file + ")",
+                 {{"file", flags.config_file}, {"err", cfg.status().message()}});
+    return 1;
+  }
+  prometheus::Registry registry;
+  DeferredAppendable appendable;
+  Logger web_logger = logger.With({{"component", "web"}});
+  remote::WriteHandler write_handler(&appendable, &registry, web_logger);
+  web::Server server(ServerOptions(flags), web_logger);
+  web::StandardRoutes routes;
+  routes.enable_lifecycle = flags.enable_lifecycle;
+  routes.registry = &registry;
+  routes.write_handler = flags.enable_remote_write_receiver ? &write_handler : nullptr;
+  routes.on_quit = [] {
+    g_quit_via_web = true;
+    kill(getpid(), SIGTERM);
+  };
+  routes.on_reload = [&] { return ReloadConfig(flags, logger); };
+  web::RegisterStandardRoutes(&server, routes);
+  if (Status s = server.Start(); !s.ok()) {
+    web_logger.Error("Unable to start web listener", {{"err", s.message()}});
+    return 1;
+  }
+  web_logger.Info("Start listening for connections", {{"address", flags.listen_address}});
+
+  Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &registry, logger);
+  if (!head.ok()) return 1;
+  appendable.Set(head->get());
+  server.SetReady(true);
+  logger.Info("Server is ready to receive web requests.");
+
+  WaitForTermination(flags, logger);
+  server.SetReady(false);
+  server.Stop();  // in-flight requests finish before storage closes
+  logger.Info("Stopping storage...");
+  if (Status s = (*head)->Close(); !s.ok()) {
+    logger.Error("Closing storage failed", {{"err", s.ToString()}});
+    return 1;
+  }
+  logger.Info("See you next time!");
+  return 0;
+}
+
+}  // namespace
+}  // namespace kiln
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  kiln::web::Flags flags;
+  if (kiln::Status s = kiln::web::ParseFlags(args, &flags); !s.ok()) {
+    std::fprintf(stderr, "Error parsing commandline arguments: %s\nkiln: error: %s\n",
+                 s.message().c_str(), s.message().c_str());
+    return 1;
+  }
+  if (flags.show_help) {
+    std::fputs(kiln::web::FlagsUsage().c_str(), stdout);
+    return 0;
+  }
+  if (flags.show_version) {
+    std::fputs(kiln::web::GetBuildInfo().ToText().c_str(), stdout);
+    return 0;
+  }
+  // Block the signals before any thread starts so every thread inherits the mask and only
+  // sigwait() in WaitForTermination sees them.
+  sigset_t set = kiln::HandledSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return kiln::Run(flags);
+}
