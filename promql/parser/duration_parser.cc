@@ -288,6 +288,10 @@ int64_t SecondsToMs(double s) {
   if (ms <= static_cast<double>(std::numeric_limits<int64_t>::min())) {
     return std::numeric_limits<int64_t>::min();
   }
+  // 1.001s * 1000 is 1000.9999999999999 in binary floating point: snap values within
+  // float noise of a whole millisecond, truncate everything else.
+  double nearest = std::round(ms);
+  if (std::fabs(ms - nearest) < 1e-6) return static_cast<int64_t>(nearest);
   return static_cast<int64_t>(ms);
 }
 

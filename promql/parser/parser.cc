@@ -159,7 +159,8 @@ class Parser : public TokenStream {
     if (!IsMetricIdentifier(t.type) && t.type != TokenType::kLeftBrace) Unexpected("", "");
     ExprPtr e = ParseVectorSelector();
     if (Peek().type != TokenType::kEOF) Unexpected("", "");
-    CheckAST(*e, options_);
+    // No type check, as upstream: `{__name__=~".*"}` is a valid series selector here (promtool's
+    // default --match); callers that need a non-empty matcher (the HTTP API) check that.
     return std::move(e->As<VectorSelector>().matchers);
   }
 

@@ -53,6 +53,8 @@ std::string PrettyAt(const Expr& e, int level) {
     child.erase(0, child.find_first_not_of(' '));
     return Indent(level) + std::string(BinaryOpString(u.op)) + child;
   }
+  // Like Prometheus, an unsplit subquery is not indented.
+  if (e.kind() == Kind::kSubquery && !NeedsSplit(e)) return e.ToString();
   if (!NeedsSplit(e)) return Indent(level) + e.ToString();
   switch (e.kind()) {
     case Kind::kAggregate:

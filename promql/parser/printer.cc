@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "pkg/model/labels.h"
+#include "promql/parser/duration_parser.h"
 #include "promql/parser/functions.h"
 #include "promql/parser/literals.h"
 
@@ -138,7 +139,7 @@ std::string DurationString(const DurationExpr& d) {
 
 std::string NumberString(const NumberLiteral& n) {
   if (!n.duration) return FormatFloat(n.val);
-  int64_t ms = static_cast<int64_t>(n.val * 1000);
+  int64_t ms = SecondsToMs(n.val);
   return ms < 0 ? "-" + FormatDuration(-ms) : FormatDuration(ms);
 }
 
