@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cmd/kiln/deferred_appendable.h"
+#include "cmd/kiln/deferred_storage.h"
 #include "pkg/config/config.h"
 #include "pkg/remote/write_handler.h"
 #include "pkg/tsdb/head.h"
@@ -106,9 +106,9 @@ int Run(const web::Flags& flags) {
     return 1;
   }
   prometheus::Registry registry;
-  DeferredAppendable appendable;
+  DeferredStorage storage;
   Logger web_logger = logger.With({{"component", "web"}});
-  remote::WriteHandler write_handler(&appendable, &registry, web_logger);
+  remote::WriteHandler write_handler(&storage, &registry, web_logger);
   web::Server server(ServerOptions(flags), web_logger);
   web::StandardRoutes routes;
   routes.enable_lifecycle = flags.enable_lifecycle;
@@ -128,7 +128,7 @@ int Run(const web::Flags& flags) {
 
   Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &registry, logger);
   if (!head.ok()) return 1;
-  appendable.Set(head->get());
+  storage.Set(head->get(), head->get());
   server.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
