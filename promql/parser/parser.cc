@@ -681,7 +681,7 @@ class Parser : public TokenStream {
     return bracketed ? dp.ParseBracketed() : dp.ParseOffset();
   }
 
-  const ParserOptions& options_;
+  const ParserOptions options_;  // a copy: callers may pass temporaries
 };
 
 Status ToStatus(const ParseError& e, std::string_view input) {

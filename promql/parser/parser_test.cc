@@ -260,7 +260,10 @@ TEST(ParserTest, ParseMetricSelector) {
   EXPECT_EQ((*r)[2].ToString(), "__name__=\"up\"");
   EXPECT_FALSE(ParseMetricSelector("up + 1").ok());
   EXPECT_FALSE(ParseMetricSelector("rate(up[5m])").ok());
-  EXPECT_FALSE(ParseMetricSelector("{a=\"\"}").ok());
+  // Like upstream, no non-empty-matcher check here: `{__name__=~".*"}` selects everything
+  // (the HTTP API applies its own check to match[]).
+  EXPECT_TRUE(ParseMetricSelector("{__name__=~\".*\"}").ok());
+  EXPECT_TRUE(ParseMetricSelector("{a=\"\"}").ok());
 }
 
 }  // namespace
