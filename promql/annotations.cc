@@ -156,10 +156,10 @@ void Annotations::HistogramIgnoredInMixedRange(std::string_view metric, int pos)
       pos);
 }
 
-void Annotations::SortIneffectiveInRangeQuery(std::string_view func, int pos) {
+void Annotations::SortIneffectiveInRangeQuery(int pos) {
   Add(Kind::kWarning,
-      std::string(kWarn) + std::string(func) +
-          " is ineffective for range queries since results are always ordered by labels",
+      std::string(kWarn) +
+          "sort is ineffective for range queries since results are always ordered by labels",
       pos);
 }
 

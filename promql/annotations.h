@@ -42,7 +42,7 @@ class Annotations {
                                 int pos);
   void HistogramIgnoredInAggregation(std::string_view aggr, int pos);
   void HistogramIgnoredInMixedRange(std::string_view metric, int pos);
-  void SortIneffectiveInRangeQuery(std::string_view func, int pos);
+  void SortIneffectiveInRangeQuery(int pos);
 
  private:
   std::vector<std::string> Render(Kind kind, std::string_view query) const;

@@ -148,6 +148,9 @@ Result<QueryResult> Query::Exec(const std::atomic<bool>* cancel) {
   settings.delayed_name_removal = opts_.enable_delayed_name_removal;
   settings.deadline = begin + opts_.timeout;
   settings.cancel = cancel;
+  settings.query_start = start_;
+  settings.query_end = end_;
+  settings.query_step = step_;
   bool instant = step_ == 0;
   Evaluator ev(settings, start_, end_, instant ? 1 : step_);
   QueryResult res;

@@ -58,7 +58,41 @@ void AddAvg(Group* g, double f) {
   g->kahan_c = c;
 }
 
+// Starts a group with its first sample, as upstream does (no summation step yet).
+void InitGroup(AggregateOp op, Group* g, const Sample& s) {
+  g->value = s.f;
+  g->mean = s.f;
+  g->count = 1;
+  switch (op) {
+    case AggregateOp::kCount:
+    case AggregateOp::kCountValues:
+    case AggregateOp::kGroup:
+      g->value = 1;
+      break;
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar:
+      // Welford's update from an empty state, so a NaN or Inf input yields NaN.
+      g->value = 0;
+      g->mean = 0;
+      g->count = 0;
+      break;
+    case AggregateOp::kTopK:
+    case AggregateOp::kBottomK:
+    case AggregateOp::kLimitK:
+    case AggregateOp::kLimitRatio:
+    case AggregateOp::kQuantile:
+      g->samples.push_back(s);
+      break;
+    default:
+      break;
+  }
+}
+
 void Accumulate(AggregateOp op, Group* g, const Sample& s, bool first) {
+  if (first) {
+    InitGroup(op, g, s);
+    if (op != AggregateOp::kStddev && op != AggregateOp::kStdvar) return;
+  }
   double f = s.f;
   switch (op) {
     case AggregateOp::kSum: {
@@ -78,10 +112,10 @@ void Accumulate(AggregateOp op, Group* g, const Sample& s, bool first) {
       g->value = 1;
       break;
     case AggregateOp::kMin:
-      if (first || g->value > f || std::isnan(g->value)) g->value = f;
+      if (g->value > f || std::isnan(g->value)) g->value = f;
       break;
     case AggregateOp::kMax:
-      if (first || g->value < f || std::isnan(g->value)) g->value = f;
+      if (g->value < f || std::isnan(g->value)) g->value = f;
       break;
     case AggregateOp::kStddev:
     case AggregateOp::kStdvar: {
@@ -248,6 +282,10 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
       double capped = p < -1 ? -1 : 1;
       annotations().InvalidRatio(p, capped, pos);
       p = capped;
+    }
+    if (e.op == AggregateOp::kTopK || e.op == AggregateOp::kBottomK ||
+        e.op == AggregateOp::kLimitK) {
+      CheckedK(p);
     }
     agg.Step(*a[0], p, ts, out);
   });

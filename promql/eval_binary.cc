@@ -129,10 +129,13 @@ struct VectorBinop {
       std::string sig = MatchKey(rs.metric, m);
       auto [it, inserted] = right.emplace(sig, &rs);
       if (!inserted) {
+        const model::Labels* a = &rs.metric;
+        const model::Labels* b = &it->second->metric;
+        if (model::Labels::Compare(*a, *b) > 0) std::swap(a, b);
         ThrowExecution("found duplicate series for the match group " +
                        MatchKeyLabels(rs.metric, m).ToString() + " on the " +
                        (one_to_many ? "left" : "right") + " hand-side of the operation: [" +
-                       rs.metric.ToString() + ", " + it->second->metric.ToString() +
+                       a->ToString() + ", " + b->ToString() +
                        "];many-to-many matching not allowed: matching labels must be unique "
                        "on one side");
       }
@@ -145,6 +148,13 @@ struct VectorBinop {
       const Sample& rs = *it->second;
       double fl = ls.f, fr = rs.f;
       if (one_to_many) std::swap(fl, fr);
+      bool one_to_one = m.card == parser::VectorMatchCardinality::kOneToOne;
+      // Duplicates on the "many" side are an error even when the comparison drops them.
+      if (one_to_one && !matched.try_emplace(sig).second) {
+        ThrowExecution(
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
+      }
       double v;
       bool keep = ApplyOp(op, fl, fr, &v);
       if (return_bool) {
@@ -154,14 +164,7 @@ struct VectorBinop {
       }
       model::Labels metric = ResultMetric(ls.metric, rs.metric, op, m, delayed);
       if (!delayed && return_bool) metric = metric.WithoutMetricName();
-      auto [mit, first] = matched.try_emplace(sig);
-      if (m.card == parser::VectorMatchCardinality::kOneToOne) {
-        if (!first) {
-          ThrowExecution(
-              "multiple matches for labels: many-to-one matching must be explicit "
-              "(group_left/group_right)");
-        }
-      } else if (!mit->second.insert(metric.data()).second) {
+      if (!one_to_one && !matched[sig].insert(metric.data()).second) {
         ThrowExecution("multiple matches for labels: grouping labels must ensure unique matches");
       }
       bool drop = delayed && (ls.drop_name || return_bool || DropsName(op));

@@ -48,6 +48,7 @@ Matrix Evaluator::EvalCall(const parser::Call& e) {
     if (e.args[i]->Type() == parser::ValueType::kMatrix) return EvalRangeFunction(e, i);
   }
   if (name == "absent") return EvalAbsent(e);
+  if (name == "info") return EvalInfo(e);
   if (name == "timestamp" && Unwrap(*e.args[0]).kind() == parser::Kind::kVectorSelector) {
     Matrix m = EvalVectorSelector(Unwrap(*e.args[0]).As<parser::VectorSelector>(), true);
     for (Series& s : m) {
@@ -66,7 +67,7 @@ Matrix Evaluator::EvalCall(const parser::Call& e) {
   for (const auto& a : e.args) args.push_back(a.get());
   if (name == "sort" || name == "sort_desc" || name == "sort_by_label" ||
       name == "sort_by_label_desc") {
-    if (start_ != end_) annotations_.SortIneffectiveInRangeQuery(name, e.pos.start);
+    if (start_ != end_) annotations_.SortIneffectiveInRangeQuery(e.pos.start);
   }
   FunctionCall fc;
   fc.call = &e;

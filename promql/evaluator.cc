@@ -145,7 +145,24 @@ Matrix Evaluator::EvalUnary(const parser::UnaryExpr& e) {
   return m;
 }
 
+namespace {
+
+// timestamp() reports each step's time for computed vectors, so a subtree containing it is
+// not step invariant even under `@` (upstream lists it among the @-unsafe functions).
+bool ContainsTimestampCall(const parser::Expr& e) {
+  bool found = false;
+  parser::Inspect(e, [&](const parser::Expr& n, const std::vector<const parser::Expr*>&) {
+    if (n.kind() == parser::Kind::kCall && n.As<parser::Call>().func->name == "timestamp") {
+      found = true;
+    }
+  });
+  return found;
+}
+
+}  // namespace
+
 Matrix Evaluator::EvalStepInvariant(const parser::StepInvariantExpr& e) {
+  if (ContainsTimestampCall(*e.expr)) return EvalMatrix(*e.expr);
   Evaluator once(settings_, start_, start_, interval_);
   once.cur_samples_ = cur_samples_;
   Matrix m = once.EvalMatrix(*e.expr);

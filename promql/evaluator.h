@@ -44,6 +44,10 @@ struct EvalSettings {
   int64_t max_samples = 50000000;
   int64_t no_step_subquery_interval = 60 * 1000;
   bool delayed_name_removal = false;
+  // The query's own range (ms), for start(), end(), range() and step(); step 0 when instant.
+  int64_t query_start = 0;
+  int64_t query_end = 0;
+  int64_t query_step = 0;
   std::chrono::steady_clock::time_point deadline;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -132,6 +136,7 @@ class Evaluator {
  private:
   Matrix EvalRangeFunction(const parser::Call& e, size_t matrix_arg);
   Matrix EvalAbsent(const parser::Call& e);
+  Matrix EvalInfo(const parser::Call& e);  // eval_info.cc
   Matrix EvalLabelFunction(const parser::Call& e);
 
   EvalSettings settings_;

@@ -88,6 +88,14 @@ void RegisterMathFunctions(FunctionTable* t) {
                          }
                        },
                        false};
+  (*t)["min_of"] = {[](FunctionCall& c) {
+                      c.out->push_back(Sample{{}, c.ts, GoMin(c.Scalar(0), c.Scalar(1))});
+                    },
+                    true};
+  (*t)["max_of"] = {[](FunctionCall& c) {
+                      c.out->push_back(Sample{{}, c.ts, GoMax(c.Scalar(0), c.Scalar(1))});
+                    },
+                    true};
   (*t)["pi"] = {[](FunctionCall& c) {
                   c.out->push_back(Sample{{}, c.ts, std::numbers::pi});
                 },

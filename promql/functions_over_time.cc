@@ -131,7 +131,10 @@ void RegisterOverTimeFunctions(FunctionTable* t) {
   });
   Over(t, "mad_over_time", [](const std::vector<FPoint>& p) {
     std::vector<double> v;
-    for (const FPoint& x : p) v.push_back(x.f);
+    for (const FPoint& x : p) {
+      if (std::isnan(x.f)) return x.f;
+      v.push_back(x.f);
+    }
     double median = Quantile(0.5, v);
     for (double& d : v) d = std::fabs(d - median);
     return Quantile(0.5, std::move(v));

@@ -54,6 +54,17 @@ void RegisterTimeFunctions(FunctionTable* t) {
                          }
                        },
                        false};
+  auto query_time = [t](const char* name, int64_t (*f)(const EvalSettings&)) {
+    (*t)[name] = {[f](FunctionCall& c) {
+                    double v = static_cast<double>(f(c.ev->settings())) / 1000;
+                    c.out->push_back(Sample{{}, c.ts, v});
+                  },
+                  true};
+  };
+  query_time("start", [](const EvalSettings& s) { return s.query_start; });
+  query_time("end", [](const EvalSettings& s) { return s.query_end; });
+  query_time("range", [](const EvalSettings& s) { return s.query_end - s.query_start; });
+  query_time("step", [](const EvalSettings& s) { return s.query_step; });
   Calendar(t, "day_of_month", [](const std::tm& tm) { return double(tm.tm_mday); });
   Calendar(t, "day_of_week", [](const std::tm& tm) { return double(tm.tm_wday); });
   Calendar(t, "day_of_year", [](const std::tm& tm) { return double(tm.tm_yday + 1); });

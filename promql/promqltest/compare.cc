@@ -206,7 +206,10 @@ std::string DescribeValue(const Value& v) {
     case ValueKind::kMatrix:
       for (const Series& s : std::get<Matrix>(v)) {
         out += "\n    " + s.metric.ToString();
-        for (const FPoint& p : s.floats) out += " " + Num(p.f) + "@" + std::to_string(p.t);
+        for (size_t i = 0; i < s.floats.size() && i < 20; ++i) {
+          out += " " + Num(s.floats[i].f) + "@" + std::to_string(s.floats[i].t);
+        }
+        if (s.floats.size() > 20) out += " ... (" + std::to_string(s.floats.size()) + " points)";
       }
       return out.empty() ? "empty matrix" : out;
   }

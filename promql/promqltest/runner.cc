@@ -15,8 +15,9 @@ namespace {
 
 // Functions whose value changes with the evaluation time even under `@`.
 bool AtModifierUnsafe(std::string_view name) {
-  for (std::string_view n : {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",
-                             "minute", "month", "year", "predict_linear", "time", "timestamp"}) {
+  for (std::string_view n :
+       {"days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month",
+        "year", "predict_linear", "time", "timestamp", "start", "end", "range", "step"}) {
     if (n == name) return true;
   }
   return false;
@@ -46,21 +47,6 @@ bool PinToTime(parser::Expr& e, int64_t ts) {
   bool safe = true;
   for (parser::Expr* c : parser::Children(e)) safe = PinToTime(*c, ts) && safe;
   return safe;
-}
-
-bool IsNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
-}
-
-// Whether `name` occurs in `expr` as a whole identifier.
-bool MentionsName(std::string_view expr, std::string_view name) {
-  for (size_t p = expr.find(name); p != std::string_view::npos; p = expr.find(name, p + 1)) {
-    bool before = p > 0 && IsNameChar(expr[p - 1]);
-    size_t e = p + name.size();
-    bool after = e < expr.size() && IsNameChar(expr[e]);
-    if (!before && !after) return true;
-  }
-  return false;
 }
 
 std::string HistogramBaseName(std::string_view name) {
@@ -114,12 +100,18 @@ void Runner::Load(const LoadCmd& cmd) {
   for (const SeriesDesc& d : cmd.series) {
     std::string name(d.metric.MetricName());
     if (d.has_histogram) {
-      histogram_metrics_.push_back(name);
+      histogram_series_.push_back(d.metric);
       continue;
     }
     if (cmd.with_nhcb) {
+      // The classic series stay; the native histogram built from them is only recorded.
       std::string base = HistogramBaseName(name);
-      if (!base.empty()) histogram_metrics_.push_back(base);
+      if (!base.empty()) {
+        model::LabelsBuilder b(d.metric);
+        b.Set(model::kMetricName, base);
+        b.Del("le");
+        histogram_series_.push_back(b.Build());
+      }
     }
     std::vector<model::Sample> samples;
     for (size_t i = 0; i < d.values.size(); ++i) {
@@ -134,22 +126,32 @@ std::string Runner::AutoSkipReason(const EvalCmd& cmd) const {
   for (const SeriesDesc& d : cmd.series) {
     if (d.has_histogram) return "expects native histogram results";
   }
-  for (const std::string& n : histogram_metrics_) {
-    if (!n.empty() && MentionsName(cmd.expr, n)) return "reads native histograms (" + n + ")";
-  }
-  return "";
+  if (histogram_series_.empty()) return "";
+  Result<parser::ExprPtr> e = parser::ParseExpr(cmd.expr, engine_->options().parser_options);
+  if (!e.ok()) return "";
+  std::string reason;
+  parser::Inspect(**e, [&](const parser::Expr& n, const std::vector<const parser::Expr*>&) {
+    if (!reason.empty() || n.kind() != parser::Kind::kVectorSelector) return;
+    for (const model::Labels& ls : histogram_series_) {
+      if (model::MatchesAll(n.As<parser::VectorSelector>().matchers, ls)) {
+        reason = "reads native histograms (" + ls.ToString() + ")";
+        return;
+      }
+    }
+  });
+  return reason;
 }
 
 FileResult Runner::Run(const TestFile& file) {
   FileResult res;
   storage_.Clear();
-  histogram_metrics_.clear();
+  histogram_series_.clear();
   for (const Command& c : file.commands) {
     if (const auto* l = std::get_if<LoadCmd>(&c)) {
       Load(*l);
     } else if (std::holds_alternative<ClearCmd>(c)) {
       storage_.Clear();
-      histogram_metrics_.clear();
+      histogram_series_.clear();
     } else {
       const EvalCmd& ev = std::get<EvalCmd>(c);
       std::string reason = skips_->Reason(file.name, ev.line);

@@ -65,7 +65,8 @@ class Runner {
   const SkipList* skips_;
   std::ostream* log_;
   MemoryStorage storage_;
-  std::vector<std::string> histogram_metrics_;  // names loaded as native histograms
+  // Label sets of the native-histogram series the loads defined (not stored, see Load).
+  std::vector<model::Labels> histogram_series_;
 };
 
 }  // namespace kiln::promql::promqltest
