@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "pkg/tsdb/head_appender.h"
 #include "pkg/tsdb/head_querier.h"
@@ -34,6 +35,7 @@ Result<std::unique_ptr<Head>> Head::Open(const HeadOptions& options) {
     return Status::BadData("head stripe size must be a power of two");
   }
   std::unique_ptr<Head> head(new Head(options));
+  if (!options.dir.empty() && !options.read_only) KILN_RETURN_IF_ERROR(head->OpenChunkMapper());
   if (options.enable_wal) KILN_RETURN_IF_ERROR(head->OpenWal());
   return head;
 }
@@ -58,10 +60,27 @@ Status Head::OpenWal() {
   return Status::OK();
 }
 
+Status Head::OpenChunkMapper() {
+  std::string dir = options_.dir + "/chunks_head";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Status::IOError("remove " + dir + ": " + ec.message());
+  KILN_ASSIGN_OR_RETURN(chunk_mapper_, chunks::ChunkDiskMapper::Open(dir));
+  return Status::OK();
+}
+
 Status Head::Close() {
-  if (wal_ == nullptr) return Status::OK();
-  Status st = wal_->Close();
-  wal_.reset();
+  Status st;
+  if (wal_ != nullptr) {
+    st = wal_->Close();
+    wal_.reset();
+  }
+  // Chunks handed to queriers stay valid after Close (they keep their mappings).
+  if (chunk_mapper_ != nullptr) {
+    Status cst = chunk_mapper_->Close();
+    if (st.ok()) st = cst;
+    chunk_mapper_.reset();
+  }
   return st;
 }
 

@@ -5,8 +5,10 @@
 // applied all at once under isolation so a concurrent query never sees part of a commit.
 // Reads go through HeadQuerier (storage::Querier) over [mint, maxt].
 //
-// Not implemented yet (see the blocks work): head truncation/GC, m-mapping full chunks to
-// chunks_head/, out-of-order ingestion, histograms and exemplars.
+// Full chunks are written to <dir>/chunks_head and read back memory-mapped. On start that
+// directory is rebuilt from the WAL (loading it instead is a startup-time optimisation not
+// done yet). Not implemented yet (see the blocks work): head truncation/GC, out-of-order
+// ingestion, histograms and exemplars.
 //
 // Thread-safe: appenders and queriers may be used from any number of threads (each
 // appender or querier by one thread at a time).
@@ -113,9 +115,13 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // The series with `labels`, created (and indexed) when absent. `ref` forces the ref of a
   // new series (WAL replay); 0 takes the next free one.
   MemSeries* GetOrCreate(const model::Labels& labels, uint64_t ref, bool* created);
-  ChunkOptions chunk_options() const { return {options_.chunk_range, options_.samples_per_chunk}; }
+  ChunkOptions chunk_options() const {
+    return {options_.chunk_range, options_.samples_per_chunk, chunk_mapper_.get()};
+  }
 
   Status OpenWal();
+  // Starts chunks_head/ afresh: full chunks are rebuilt from the WAL during replay.
+  Status OpenChunkMapper();
 
   // Buffers an appender reuses across transactions; pooled so the append path does not
   // allocate once warm.
@@ -137,6 +143,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   MemPostings postings_;
   Isolation isolation_;
   std::unique_ptr<wlog::WL> wal_;  // null when disabled
+  // Full chunks in dir/chunks_head; null without a data directory (chunks stay in memory).
+  std::unique_ptr<chunks::ChunkDiskMapper> chunk_mapper_;
 
   std::atomic<int64_t> min_time_{std::numeric_limits<int64_t>::max()};
   std::atomic<int64_t> max_time_{std::numeric_limits<int64_t>::min()};

@@ -43,6 +43,16 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
       chunks = s->Chunks(mint_, maxt_, &iso_);
     }
     if (chunks.empty()) continue;
+    // Resolve chunks_head/ references outside the series lock.
+    for (ChunkView& v : chunks) {
+      if (v.chunk != nullptr) continue;
+      auto c = head_->chunk_mapper_->Chunk(v.mmap_ref);
+      if (!c.ok()) {
+        return std::make_unique<storage::ErrorSeriesSet>(
+            c.status().Wrap("read head chunk of series " + s->labels().ToString()));
+      }
+      v.chunk = std::shared_ptr<const chunkenc::Chunk>(std::move(c).value());
+    }
     out.push_back(std::make_unique<HeadSeries>(s->labels(), std::move(chunks), mint_, maxt_));
   }
   // Refs follow creation order, not label order.

@@ -5,6 +5,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include "pkg/tsdb/head_test_util.h"
 
@@ -74,6 +76,7 @@ TEST(HeadTest, AppendCommitQueryRoundTrip) {
   }
   EXPECT_EQ(head->MinTime(), 0);
   EXPECT_EQ(head->MaxTime(), 299 * 15000);
+
   EXPECT_EQ(head->NumSeries(), 3u);
 
   // Trimmed to the querier range, both ends inclusive.
@@ -90,6 +93,13 @@ TEST(HeadTest, AppendCommitQueryRoundTrip) {
   std::vector<std::string> order;
   while (set->Next()) order.push_back(std::string(set->At().labels().Get("i")));
   EXPECT_EQ(order, (std::vector<std::string>{"0", "1", "2"}));
+
+  // Full chunks went to chunks_head/ (read back through the mapper above).
+  set.reset();
+  q->reset();
+  ASSERT_TRUE(head->Close().ok());
+  ASSERT_TRUE(std::filesystem::exists(dir.path() + "/chunks_head/000001"));
+  EXPECT_GT(std::filesystem::file_size(dir.path() + "/chunks_head/000001"), 200u);
 }
 
 TEST(HeadTest, IteratorSeek) {

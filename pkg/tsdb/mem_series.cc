@@ -62,12 +62,24 @@ bool MemSeries::NeedsNewChunk(int64_t t, const ChunkOptions& opts) {
   return t >= next_at_ || n >= opts.samples_per_chunk * 2;
 }
 
-void MemSeries::CutNewChunk(int64_t t, const ChunkOptions& opts) {
-  if (head_chunk_ != nullptr) {
-    // Re-own the bytes exactly: the open chunk's buffer has growth slack.
-    closed_.push_back({std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes())),
-                       head_mint_, head_maxt_});
+void MemSeries::CloseHeadChunk(const ChunkOptions& opts) {
+  int n = head_chunk_->NumSamples();
+  if (opts.mapper != nullptr) {
+    Result<chunks::ChunkDiskMapperRef> ref =
+        opts.mapper->WriteChunk(ref_, head_mint_, head_maxt_, *head_chunk_);
+    if (ref.ok()) {
+      closed_.push_back({nullptr, *ref, head_mint_, head_maxt_, n});
+      return;
+    }
+    // The disk refused the chunk: keep it in memory; it is still in the WAL.
   }
+  // Re-own the bytes exactly: the open chunk's buffer has growth slack.
+  closed_.push_back({std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes())), 0,
+                     head_mint_, head_maxt_, n});
+}
+
+void MemSeries::CutNewChunk(int64_t t, const ChunkOptions& opts) {
+  if (head_chunk_ != nullptr) CloseHeadChunk(opts);
   head_chunk_ = std::make_unique<chunkenc::XorChunk>();
   // An empty XOR chunk always yields an appender.
   app_ = std::move(head_chunk_->NewAppender()).value();
@@ -121,14 +133,14 @@ std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt,
   std::vector<ChunkView> out;
   if (head_chunk_ == nullptr) return out;
   size_t total = static_cast<size_t>(head_chunk_->NumSamples());
-  for (const auto& c : closed_) total += static_cast<size_t>(c.chunk->NumSamples());
+  for (const auto& c : closed_) total += static_cast<size_t>(c.num_samples);
   size_t visible = total - (iso != nullptr ? HiddenSamples(*iso) : 0);
   size_t start = 0;  // index of the chunk's first sample within the series
   for (const auto& c : closed_) {
-    size_t n = static_cast<size_t>(c.chunk->NumSamples());
+    size_t n = static_cast<size_t>(c.num_samples);
     size_t limit = visible > start ? std::min(n, visible - start) : 0;
     if (limit > 0 && c.maxt >= mint && c.mint <= maxt) {
-      out.push_back({c.chunk, c.mint, c.maxt, static_cast<int>(limit)});
+      out.push_back({c.chunk, c.mint, c.maxt, static_cast<int>(limit), c.mmap_ref});
     }
     start += n;
   }

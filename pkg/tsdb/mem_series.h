@@ -16,6 +16,7 @@
 #include "pkg/model/labels.h"
 #include "pkg/model/metadata.h"
 #include "pkg/tsdb/chunkenc/xor.h"
+#include "pkg/tsdb/chunks/head_chunks.h"
 #include "pkg/tsdb/isolation.h"
 #include "pkg/tsdb/spin_lock.h"
 #include "pkg/util/status.h"
@@ -25,15 +26,19 @@ namespace kiln::tsdb {
 struct ChunkOptions {
   int64_t chunk_range = 2 * 60 * 60 * 1000;  // ms
   int samples_per_chunk = 120;
+  // Where full chunks go; null keeps them in memory (no data directory). Thread-safe.
+  chunks::ChunkDiskMapper* mapper = nullptr;
 };
 
 // A chunk a reader may iterate: immutable, shared with the series (or a private copy of the
-// open chunk), with the number of its leading samples the reader may see.
+// open chunk), with the number of its leading samples the reader may see. A chunk written
+// to chunks_head/ has a null `chunk` until resolved through the mapper with `mmap_ref`.
 struct ChunkView {
   std::shared_ptr<const chunkenc::Chunk> chunk;
   int64_t mint = 0;
   int64_t maxt = 0;  // of all samples in the chunk, including ones beyond `limit`
   int limit = 0;     // samples visible to the reader
+  chunks::ChunkDiskMapperRef mmap_ref = 0;
 };
 
 class MemSeries {
@@ -76,10 +81,13 @@ class MemSeries {
   void SetMetadata(const model::Metadata& m);
 
  private:
+  // A full chunk: in chunks_head/ (chunk null, mmap_ref set) or in memory.
   struct ClosedChunk {
     std::shared_ptr<const chunkenc::Chunk> chunk;
+    chunks::ChunkDiskMapperRef mmap_ref;
     int64_t mint;
     int64_t maxt;
+    int num_samples;
   };
   // Samples of one commit appended in a row; the unit of isolation bookkeeping.
   struct TxRun {
@@ -90,6 +98,8 @@ class MemSeries {
   // Whether the next sample at `t` must go to a new chunk; updates next_at_.
   bool NeedsNewChunk(int64_t t, const ChunkOptions& opts);
   void CutNewChunk(int64_t t, const ChunkOptions& opts);
+  // Moves the open chunk to closed_, writing it to the mapper when there is one.
+  void CloseHeadChunk(const ChunkOptions& opts);
   size_t HiddenSamples(const IsolationState& iso) const;
 
   const model::Labels labels_;
