@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -356,6 +357,55 @@ TEST(NewParserTest, ContentTypeSelection) {
   EXPECT_EQ(blank.status().message(),
             "non-compliant scrape target sending blank Content-Type and no "
             "fallback_scrape_protocol specified for target");
+}
+
+// Random byte edits of valid inputs must never crash, loop, or read out of bounds (run this
+// under KILN_SANITIZE to check the latter); every run ends in kEOF or kInvalid.
+TEST(ParserTest, SurvivesMutatedInput) {
+  const std::vector<std::pair<std::string, std::string>> seeds = {
+      {"text/plain", TestData("tricky.prom")},
+      {"application/openmetrics-text", TestData("tricky.om")},
+      {"application/vnd.google.protobuf", Delimited(SampleFamilies())},
+  };
+  std::mt19937 rng(42);
+  const std::string alphabet = "{}=\",# \n\\abc019.eE+-_:\t";
+  model::LabelsBuilder b;
+  for (const auto& [ct, seed] : seeds) {
+    for (int iter = 0; iter < 1500; ++iter) {
+      std::string in = seed;
+      int edits = 1 + static_cast<int>(rng() % 4);
+      for (int k = 0; k < edits && !in.empty(); ++k) {
+        size_t pos = rng() % in.size();
+        switch (rng() % 3) {
+          case 0:
+            in[pos] = alphabet[rng() % alphabet.size()];
+            break;
+          case 1:
+            in.erase(pos, 1 + rng() % 8);
+            break;
+          default:
+            in.insert(pos, 1, static_cast<char>(rng() % 256));
+        }
+      }
+      auto p = NewParser(in, ct, "");
+      ASSERT_TRUE(p.ok());
+      int steps = 0;
+      Entry e;
+      while ((e = (*p)->Next()) != Entry::kEOF && e != Entry::kInvalid) {
+        ASSERT_LT(++steps, 100000) << "parser does not terminate";
+        if (e == Entry::kSeries) {
+          double v;
+          std::optional<model::Timestamp> ts;
+          (*p)->Series(&v, &ts);
+          (*p)->Labels(&b);
+          Exemplar ex;
+          (*p)->GetExemplar(&ex);
+          (*p)->CreatedTimestamp();
+        }
+      }
+      EXPECT_EQ((*p)->Next(), e);
+    }
+  }
 }
 
 // Runs the real node exporter on a free local port for the duration of a test.
