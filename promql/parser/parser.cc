@@ -100,10 +100,14 @@ std::optional<AggregateOp> AggregateOpFor(std::string_view word) {
       AggregateOp::kStddev,  AggregateOp::kStdvar,      AggregateOp::kTopK,
       AggregateOp::kBottomK, AggregateOp::kCountValues, AggregateOp::kQuantile,
       AggregateOp::kLimitK,  AggregateOp::kLimitRatio};
-  std::string lower(word);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (AggregateOp op : kOps) {
-    if (AggregateOpString(op) == lower) return op;
+    std::string_view name = AggregateOpString(op);
+    if (name.size() != word.size()) continue;
+    bool same = true;
+    for (size_t k = 0; k < name.size() && same; ++k) {
+      same = std::tolower(static_cast<unsigned char>(word[k])) == name[k];
+    }
+    if (same) return op;
   }
   return std::nullopt;
 }

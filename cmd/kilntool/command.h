@@ -1,0 +1,20 @@
+// kilntool's sub-commands share this shape: argv after the command words, output streams,
+// and an exit code as promtool uses them (0 success, 1 failure, 2 usage, 3 lint problems).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace kiln::tool {
+
+struct CommandContext {
+  std::vector<std::string> args;  // what follows the command words
+  std::ostream* out;
+  std::ostream* err;
+};
+
+// `kilntool tsdb dump [--min-time=T] [--max-time=T] [--match=SELECTOR] [<db path>]`
+int RunTsdbDump(const CommandContext& ctx);
+
+}  // namespace kiln::tool
