@@ -17,14 +17,17 @@ bool IsAlpha(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' &&
 bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
 bool In(std::string_view set, char c) { return c != 0 && set.find(c) != std::string_view::npos; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// ASCII case-insensitive equality with an already lower-case word; allocation free.
+bool EqualFold(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != lower[i]) return false;
+  }
+  return true;
 }
 
 // Keywords recognised outside braces (case-insensitive), as Prometheus's `key` table.
-std::optional<TokenType> Keyword(std::string_view lower) {
+std::optional<TokenType> Keyword(std::string_view word) {
   struct Entry {
     std::string_view word;
     TokenType type;
@@ -69,7 +72,7 @@ std::optional<TokenType> Keyword(std::string_view lower) {
       {"nan", TokenType::kNumber},
   };
   for (const Entry& e : kKeywords) {
-    if (e.word == lower) return e.type;
+    if (EqualFold(word, e.word)) return e.type;
   }
   return std::nullopt;
 }
@@ -277,11 +280,11 @@ class Lexer {
     }
     if (IsAlpha(c)) {
       while (!AtEnd() && IsAlpha(Peek())) ++pos_;
-      std::string w = Lower(in_.substr(start_, pos_ - start_));
-      if (w == "step") return Emit(TokenType::kStep);
-      if (w == "range") return Emit(TokenType::kRange);
-      if (w == "min_of") return Emit(TokenType::kMinOf);
-      if (w == "max_of") return Emit(TokenType::kMaxOf);
+      std::string_view w = in_.substr(start_, pos_ - start_);
+      if (EqualFold(w, "step")) return Emit(TokenType::kStep);
+      if (EqualFold(w, "range")) return Emit(TokenType::kRange);
+      if (EqualFold(w, "min_of")) return Emit(TokenType::kMinOf);
+      if (EqualFold(w, "max_of")) return Emit(TokenType::kMaxOf);
       pos_ = start_ + 1;
       return Error("unexpected character in duration expression: " +
                    QuoteRune(in_.substr(start_, 1)));
@@ -330,7 +333,7 @@ class Lexer {
   Token KeywordOrIdentifier() {
     while (!AtEnd() && (IsAlnum(Peek()) || Peek() == ':')) ++pos_;
     std::string_view word = in_.substr(start_, pos_ - start_);
-    if (auto kw = Keyword(Lower(word))) {
+    if (auto kw = Keyword(word)) {
       // fill/fill_left/fill_right are keywords only before '(' so they stay usable as
       // metric names.
       if ((*kw == TokenType::kFill || *kw == TokenType::kFillLeft ||
