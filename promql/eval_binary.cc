@@ -1,6 +1,7 @@
 // Binary operators: arithmetic, comparisons (with and without `bool`), set operators, and
 // vector matching (on/ignoring, group_left/group_right).
 #include <cmath>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -140,36 +141,75 @@ struct VectorBinop {
                        "on one side");
       }
     }
+    // Fill values (experimental fill modifiers) apply in the swapped orientation: the first
+    // fills a missing series of the "many" side, the second one of the "one" side.
+    std::optional<double> fill_many = m.fill_lhs, fill_one = m.fill_rhs;
     std::unordered_map<std::string, std::unordered_set<std::string>> matched;
+    std::unordered_set<std::string> right_used;
     for (const Sample& ls : lhs) {
       std::string sig = MatchKey(ls.metric, m);
       auto it = right.find(sig);
-      if (it == right.end()) continue;
-      const Sample& rs = *it->second;
-      double fl = ls.f, fr = rs.f;
-      if (one_to_many) std::swap(fl, fr);
-      bool one_to_one = m.card == parser::VectorMatchCardinality::kOneToOne;
-      // Duplicates on the "many" side are an error even when the comparison drops them.
-      if (one_to_one && !matched.try_emplace(sig).second) {
-        ThrowExecution(
-            "multiple matches for labels: many-to-one matching must be explicit "
-            "(group_left/group_right)");
+      if (it == right.end() && !fill_one) continue;
+      Sample filled;
+      const Sample* rs = &filled;
+      if (it != right.end()) {
+        rs = it->second;
+        right_used.insert(sig);
+      } else {
+        filled.f = *fill_one;
       }
-      double v;
-      bool keep = ApplyOp(op, fl, fr, &v);
-      if (return_bool) {
-        v = keep ? 1 : 0;
-      } else if (!keep) {
-        continue;
-      }
-      model::Labels metric = ResultMetric(ls.metric, rs.metric, op, m, delayed);
-      if (!delayed && return_bool) metric = metric.WithoutMetricName();
-      if (!one_to_one && !matched[sig].insert(metric.data()).second) {
-        ThrowExecution("multiple matches for labels: grouping labels must ensure unique matches");
-      }
-      bool drop = delayed && (ls.drop_name || return_bool || DropsName(op));
-      out->push_back(Sample{std::move(metric), ls.t, v, nullptr, drop});
+      Emit(ls, *rs, sig, &matched, out);
     }
+    if (!fill_many) return;
+    for (const Sample& rs : rhs) {
+      std::string sig = MatchKey(rs.metric, m);
+      if (right_used.count(sig)) continue;
+      // A missing "many" side becomes one series with the match group's labels.
+      Sample filled{MatchKeyLabels(rs.metric, m), rs.t, *fill_many};
+      EmitFilledMany(filled, rs, out);
+    }
+  }
+
+  void Emit(const Sample& ls, const Sample& rs, const std::string& sig,
+            std::unordered_map<std::string, std::unordered_set<std::string>>* matched,
+            Vector* out) const {
+    bool one_to_many = m.card == parser::VectorMatchCardinality::kOneToMany;
+    bool one_to_one = m.card == parser::VectorMatchCardinality::kOneToOne;
+    double fl = ls.f, fr = rs.f;
+    if (one_to_many) std::swap(fl, fr);
+    // Duplicates on the "many" side are an error even when the comparison drops them.
+    if (one_to_one && !matched->try_emplace(sig).second) {
+      ThrowExecution(
+          "multiple matches for labels: many-to-one matching must be explicit "
+          "(group_left/group_right)");
+    }
+    double v;
+    bool keep = ApplyOp(op, fl, fr, &v);
+    if (return_bool) {
+      v = keep ? 1 : 0;
+    } else if (!keep) {
+      return;
+    }
+    model::Labels metric = ResultMetric(ls.metric, rs.metric, op, m, delayed);
+    if (!delayed && return_bool) metric = metric.WithoutMetricName();
+    if (!one_to_one && !(*matched)[sig].insert(metric.data()).second) {
+      ThrowExecution("multiple matches for labels: grouping labels must ensure unique matches");
+    }
+    bool drop = delayed && (ls.drop_name || return_bool || DropsName(op));
+    out->push_back(Sample{std::move(metric), ls.t, v, nullptr, drop});
+  }
+
+  void EmitFilledMany(const Sample& filled, const Sample& rs, Vector* out) const {
+    double fl = filled.f, fr = rs.f;
+    if (m.card == parser::VectorMatchCardinality::kOneToMany) std::swap(fl, fr);
+    double v;
+    bool keep = ApplyOp(op, fl, fr, &v);
+    if (return_bool) {
+      v = keep ? 1 : 0;
+    } else if (!keep) {
+      return;
+    }
+    out->push_back(Sample{filled.metric, rs.t, v});
   }
 };
 
@@ -198,7 +238,8 @@ Matrix Evaluator::EvalBinary(const parser::BinaryExpr& e) {
     }
     VectorBinop vb{op, m, rb, delayed};
     return RangeEval({e.lhs.get(), e.rhs.get()}, [&](const auto& a, int64_t, Vector* out) {
-      if (a[0]->empty() || a[1]->empty()) return;
+      bool fill = m.fill_lhs || m.fill_rhs;
+      if (!fill && (a[0]->empty() || a[1]->empty())) return;
       vb(*a[0], *a[1], out);
     });
   }
