@@ -22,7 +22,8 @@ struct Record {
   uint64_t series_ref;
   int64_t min_time;
   int64_t max_time;
-  chunkenc::Encoding encoding;
+  chunkenc::Encoding encoding;  // out-of-order flag removed
+  bool out_of_order;
   std::string_view data;
   size_t size;  // bytes the whole record takes
 };
@@ -33,7 +34,9 @@ Status ParseRecord(std::string_view b, Record* r) {
   r->series_ref = d.BE64();
   r->min_time = static_cast<int64_t>(d.BE64());
   r->max_time = static_cast<int64_t>(d.BE64());
-  r->encoding = static_cast<chunkenc::Encoding>(d.Byte());
+  const uint8_t enc = d.Byte();
+  r->encoding = static_cast<chunkenc::Encoding>(enc & ~kOutOfOrderMask);
+  r->out_of_order = (enc & kOutOfOrderMask) != 0;
   r->data = d.UvarintBytes();
   const size_t covered = static_cast<size_t>(d.position() - b.data());
   const uint32_t crc = d.BE32();
@@ -93,7 +96,8 @@ Status ChunkDiskMapper::OpenFiles() {
 }
 
 Result<ChunkDiskMapperRef> ChunkDiskMapper::WriteChunk(uint64_t series_ref, int64_t mint,
-                                                       int64_t maxt, const chunkenc::Chunk& chunk) {
+                                                       int64_t maxt, const chunkenc::Chunk& chunk,
+                                                       bool out_of_order) {
   std::lock_guard lock(mu_);
   if (closed_) return Status::Unavailable("head chunk mapper closed");
   const std::string_view data = chunk.Bytes();
@@ -108,7 +112,8 @@ Result<ChunkDiskMapperRef> ChunkDiskMapper::WriteChunk(uint64_t series_ref, int6
   PutBE64(&buffer_, series_ref);
   PutBE64(&buffer_, static_cast<uint64_t>(mint));
   PutBE64(&buffer_, static_cast<uint64_t>(maxt));
-  buffer_.push_back(static_cast<char>(chunk.encoding()));
+  buffer_.push_back(static_cast<char>(static_cast<uint8_t>(chunk.encoding()) |
+                                      (out_of_order ? kOutOfOrderMask : 0)));
   PutUvarint(&buffer_, data.size());
   buffer_.append(data);
   PutBE32(&buffer_, Crc32c(buffer_.data() + start, buffer_.size() - start));
@@ -182,7 +187,8 @@ Result<uint64_t> ChunkDiskMapper::ReplayFile(uint64_t seq, File* file,
                        r.min_time,
                        r.max_time,
                        r.data.size() >= 2 ? DecodeBE16(r.data.data()) : uint16_t{0},
-                       r.encoding};
+                       r.encoding,
+                       r.out_of_order};
     KILN_RETURN_IF_ERROR(fn(info));
     file->max_time = std::max(file->max_time, r.max_time);
     off += r.size;

@@ -36,6 +36,9 @@ inline ChunkDiskMapperRef NewChunkDiskMapperRef(uint64_t seq, uint64_t offset) {
 inline constexpr uint32_t kHeadChunksMagic = 0x0130BC91;
 inline constexpr size_t kMaxHeadChunkFileSize = 128 * 1024 * 1024;
 inline constexpr size_t kDefaultHeadChunkWriteBuffer = 4 * 1024 * 1024;
+// Set in a record's encoding byte for out-of-order head chunks (upstream OutOfOrderMask);
+// never written to blocks.
+inline constexpr uint8_t kOutOfOrderMask = 0x80;
 
 // What IterateAllChunks reports for each chunk.
 struct HeadChunkInfo {
@@ -44,7 +47,8 @@ struct HeadChunkInfo {
   int64_t min_time;
   int64_t max_time;
   uint16_t num_samples;
-  chunkenc::Encoding encoding;
+  chunkenc::Encoding encoding;  // with the out-of-order flag removed
+  bool out_of_order;            // written by the head's out-of-order path
 };
 
 // What IterateAllChunks had to repair at the tail; zero when nothing was wrong.
@@ -62,9 +66,10 @@ class ChunkDiskMapper {
   ~ChunkDiskMapper();
 
   // Appends a chunk. The bytes sit in a write buffer until Flush (or the buffer fills), but
-  // Chunk() serves them at once. The first write after Open starts a new file.
+  // Chunk() serves them at once. The first write after Open starts a new file. Out-of-order
+  // chunks are flagged in the encoding byte, as upstream does.
   Result<ChunkDiskMapperRef> WriteChunk(uint64_t series_ref, int64_t mint, int64_t maxt,
-                                        const chunkenc::Chunk& chunk);
+                                        const chunkenc::Chunk& chunk, bool out_of_order = false);
 
   // The chunk at `ref`, checked against its CRC. Chunks in mapped files are views that keep
   // the mapping alive; chunks still in the write buffer are copies.

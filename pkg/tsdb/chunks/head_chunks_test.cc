@@ -143,6 +143,34 @@ TEST(ChunkDiskMapperTest, ByteLayoutMatchesUpstreamFormat) {
   EXPECT_EQ(ReadFile(dir.path() + "/000001"), want);
 }
 
+TEST(ChunkDiskMapperTest, OutOfOrderFlag) {
+  TempDir dir;
+  std::vector<ChunkDiskMapperRef> refs;
+  {
+    auto m = ChunkDiskMapper::Open(dir.path());
+    ASSERT_TRUE(m.ok());
+    for (bool ooo : {false, true}) {
+      auto ref = (*m)->WriteChunk(3, 0, 4000, *MakeChunk(3, 0, 5), ooo);
+      ASSERT_TRUE(ref.ok());
+      refs.push_back(*ref);
+    }
+  }
+  const std::string bytes = ReadFile(dir.path() + "/000001");
+  EXPECT_EQ(static_cast<uint8_t>(bytes[(refs[0] & 0xffffffff) + 24]), 0x01);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[(refs[1] & 0xffffffff) + 24]), 0x81);
+  auto m = ChunkDiskMapper::Open(dir.path());
+  ASSERT_TRUE(m.ok());
+  std::vector<bool> flags;
+  ASSERT_TRUE((*m)->IterateAllChunks([&](const HeadChunkInfo& i) {
+                    EXPECT_EQ(i.encoding, chunkenc::Encoding::kXOR);
+                    flags.push_back(i.out_of_order);
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(flags, (std::vector<bool>{false, true}));
+  for (auto ref : refs) ExpectChunk(**m, {3, 0, 4000, 5, ref});
+}
+
 TEST(ChunkDiskMapperTest, TornTailIsTruncatedAtLastGoodChunk) {
   TempDir dir;
   std::vector<Written> written;
