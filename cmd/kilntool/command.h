@@ -16,5 +16,7 @@ struct CommandContext {
 
 // `kilntool tsdb dump [--min-time=T] [--max-time=T] [--match=SELECTOR] [<db path>]`
 int RunTsdbDump(const CommandContext& ctx);
+// `kilntool check config <config-files>...`
+int RunCheckConfig(const CommandContext& ctx);
 
 }  // namespace kiln::tool

@@ -15,6 +15,8 @@ struct CommandEntry {
 };
 
 const CommandEntry kCommands[] = {
+    {{"check", "config"}, "Check if the config files are valid or not.",
+     kiln::tool::RunCheckConfig},
     {{"tsdb", "dump"}, "Dump samples from a TSDB.", kiln::tool::RunTsdbDump},
 };
 
