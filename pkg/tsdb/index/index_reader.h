@@ -21,11 +21,12 @@
 #include "pkg/tsdb/chunks/chunk_meta.h"
 #include "pkg/tsdb/chunks/mmap_file.h"
 #include "pkg/tsdb/index/postings.h"
+#include "pkg/tsdb/index/postings_for_matchers.h"
 #include "pkg/util/result.h"
 
 namespace kiln::tsdb::index {
 
-class IndexReader {
+class IndexReader final : public PostingsReader {
  public:
   static Result<std::unique_ptr<IndexReader>> Open(const std::string& path);
 
@@ -34,13 +35,13 @@ class IndexReader {
   // Label names that have postings, sorted ("" for the all-series key excluded).
   std::vector<std::string> LabelNames() const;
   // Values of `name`, sorted; empty when the name is unknown.
-  std::vector<std::string> LabelValues(std::string_view name) const;
+  std::vector<std::string> LabelValues(std::string_view name) const override;
 
   // Series having `name` equal to any of `values` (merged). Unknown pairs contribute nothing.
   std::unique_ptr<Postings> PostingsFor(std::string_view name,
-                                        std::span<const std::string_view> values) const;
+                                        std::span<const std::string_view> values) const override;
   // Every series in the index.
-  std::unique_ptr<Postings> AllPostings() const;
+  std::unique_ptr<Postings> AllPostings() const override;
   // Series IDs already order series by labels, so this returns `p` unchanged; it exists so
   // that callers state their need as they do against the head.
   std::unique_ptr<Postings> SortedPostings(std::unique_ptr<Postings> p) const { return p; }
