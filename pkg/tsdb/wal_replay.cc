@@ -1,12 +1,39 @@
 #include "pkg/tsdb/wal_replay.h"
 
+#include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include "pkg/tsdb/wlog/checkpoint.h"
 
 namespace kiln::tsdb {
 
+WalReplayer::WalReplayer(Head* head) : head_(head) {}
+
+WalReplayer::~WalReplayer() = default;
+
 Status WalReplayer::Run(const std::string& wal_dir) {
+  shards_ = std::make_unique<ReplayShards>(std::max(1u, std::thread::hardware_concurrency()),
+                                           head_->chunk_options());
+  Status st = Replay(wal_dir);
+  ReplayShards::Totals totals = shards_->Finish();
+  shards_.reset();
+  KILN_RETURN_IF_ERROR(st);
+  head_->UpdateMinMaxTime(totals.mint, totals.maxt);
+  head_->num_chunks_.fetch_add(totals.chunks);
+  head_->metrics_.chunks.Increment(static_cast<double>(totals.chunks));
+  head_->metrics_.chunks_created.Increment(static_cast<double>(totals.chunks));
+  head_->options_.logger.Info("WAL records applied",
+                              {{"samples", std::to_string(totals.samples)},
+                               {"series", std::to_string(head_->NumSeries())}});
+  if (unknown_refs_ > 0) {
+    head_->options_.logger.Warn("Unknown series references",
+                                {{"samples", std::to_string(unknown_refs_)}});
+  }
+  return Status::OK();
+}
+
+Status WalReplayer::Replay(const std::string& wal_dir) {
   int first_segment = -1;
   Result<wlog::CheckpointRef> cp = wlog::LastCheckpoint(wal_dir);
   if (cp.ok()) {
@@ -34,17 +61,6 @@ Status WalReplayer::Run(const std::string& wal_dir) {
         KILN_RETURN_IF_ERROR(head_->wal_->Repair(c).Wrap("repair corrupted WAL"));
       }
     }
-  }
-  head_->UpdateMinMaxTime(mint_, maxt_);
-  head_->num_chunks_.fetch_add(chunks_);
-  head_->metrics_.chunks.Increment(static_cast<double>(chunks_));
-  head_->metrics_.chunks_created.Increment(static_cast<double>(chunks_));
-  head_->options_.logger.Info("WAL records applied",
-                              {{"samples", std::to_string(samples_applied_)},
-                               {"series", std::to_string(head_->NumSeries())}});
-  if (unknown_refs_ > 0) {
-    head_->options_.logger.Warn("Unknown series references",
-                                {{"samples", std::to_string(unknown_refs_)}});
   }
   return Status::OK();
 }
@@ -79,6 +95,7 @@ Status WalReplayer::Apply(std::string_view rec) {
 }
 
 MemSeries* WalReplayer::Lookup(record::HeadSeriesRef ref) const {
+  if (ref < dense_.size() && dense_[ref] != nullptr) return dense_[ref];
   if (MemSeries* s = head_->series_.GetByRef(ref)) return s;
   auto it = multi_ref_.find(ref);
   return it == multi_ref_.end() ? nullptr : it->second;
@@ -89,26 +106,23 @@ void WalReplayer::ApplySeries() {
     bool created = false;
     MemSeries* s = head_->GetOrCreate(rs.labels, rs.ref, &created);
     if (!created && s->ref() != rs.ref) multi_ref_[rs.ref] = s;
+    if (rs.ref < kDenseRefs) {
+      if (rs.ref >= dense_.size()) dense_.resize(std::max<size_t>(rs.ref + 1, dense_.size() * 2));
+      dense_[rs.ref] = s;
+    }
   }
 }
 
 void WalReplayer::ApplySamples() {
-  const ChunkOptions opts = head_->chunk_options();
   for (const record::RefSample& smp : samples_) {
     MemSeries* s = Lookup(smp.ref);
     if (s == nullptr) {
       ++unknown_refs_;
       continue;
     }
-    std::lock_guard<SpinLock> lock(s->mutex());
-    bool created = false;
-    if (s->Append(smp.t, smp.v, 0, opts, &created)) {
-      ++samples_applied_;
-      mint_ = std::min(mint_, smp.t);
-      maxt_ = std::max(maxt_, smp.t);
-    }
-    chunks_ += created ? 1 : 0;
+    shards_->Add(s, smp.t, smp.v);
   }
+  shards_->Flush();
 }
 
 void WalReplayer::ApplyMetadata() {

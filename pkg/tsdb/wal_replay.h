@@ -4,7 +4,8 @@
 // series with their WAL refs (a second record for the same labels maps its ref to the first
 // series, as upstream's multiRef does); samples go to their series, skipping unknown refs and
 // samples that are not appendable; metadata replaces the series' metadata. Other record
-// types are skipped. Samples are applied without isolation tags: nothing reads the head yet.
+// types are skipped. Samples are applied without isolation tags (nothing reads the head
+// yet) by ReplayShards workers, while this thread decodes.
 //
 // A damaged segment is repaired through WL::Repair (everything before the damage is kept)
 // and logged; a damaged checkpoint fails the replay, as it cannot be repaired.
@@ -18,18 +19,21 @@
 
 #include "pkg/tsdb/head.h"
 #include "pkg/tsdb/record/record.h"
+#include "pkg/tsdb/replay_shards.h"
 #include "pkg/tsdb/wlog/reader.h"
 
 namespace kiln::tsdb {
 
 class WalReplayer {
  public:
-  explicit WalReplayer(Head* head) : head_(head) {}
+  explicit WalReplayer(Head* head);
+  ~WalReplayer();
 
   // Replays the WAL in `wal_dir` into the head.
   Status Run(const std::string& wal_dir);
 
  private:
+  Status Replay(const std::string& wal_dir);
   // Reads every record of `reader`; the reader's error is left for the caller.
   Status ReadAll(wlog::Reader* reader);
   Status Apply(std::string_view rec);
@@ -40,14 +44,15 @@ class WalReplayer {
 
   Head* const head_;
   std::unordered_map<record::HeadSeriesRef, MemSeries*> multi_ref_;  // duplicate series refs
+  // Series by ref for refs below kDenseRefs: replay looks a series up for every sample, and
+  // head refs are dense, so an array beats the locked registry several times over.
+  static constexpr record::HeadSeriesRef kDenseRefs = 1 << 24;
+  std::vector<MemSeries*> dense_;
   std::vector<record::RefSeries> series_;
   std::vector<record::RefSample> samples_;
   std::vector<record::RefMetadata> metadata_;
-  int64_t mint_ = std::numeric_limits<int64_t>::max();
-  int64_t maxt_ = std::numeric_limits<int64_t>::min();
+  std::unique_ptr<ReplayShards> shards_;  // set while Run is replaying
   uint64_t unknown_refs_ = 0;
-  uint64_t samples_applied_ = 0;
-  uint64_t chunks_ = 0;
 };
 
 }  // namespace kiln::tsdb
