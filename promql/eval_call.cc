@@ -37,6 +37,8 @@ struct RangeArg {
   int64_t range = 0;
   int64_t offset = 0;
   std::optional<int64_t> at;
+  int64_t before = 0;  // extra margin selected before the window (anchored/smoothed)
+  int64_t after = 0;   // and after it (smoothed)
   int64_t Ref(int64_t ts) const { return (at ? *at : ts) - offset; }
 };
 
@@ -94,13 +96,18 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
   std::string_view name = e.func->name;
   const parser::Expr& marg = Unwrap(*e.args[mi]);
   RangeArg ra;
+  FunctionCall fc_flags;
   std::vector<RawSeries> series;
   if (marg.kind() == parser::Kind::kMatrixSelector) {
     const auto& ms = marg.As<parser::MatrixSelector>();
     ra = RangeArg{ms.range, ms.vs().original_offset, ms.vs().timestamp};
+    if (ms.vs().anchored || ms.vs().smoothed) ra.before = settings_.lookback_delta;
+    if (ms.vs().smoothed) ra.after = settings_.lookback_delta;
     int64_t lo = std::min(ra.Ref(start_), ra.Ref(end_)),
             hi = std::max(ra.Ref(start_), ra.Ref(end_));
-    series = SelectSeries(ms.vs(), lo - ra.range + 1, hi);
+    series = SelectSeries(ms.vs(), lo - ra.range - ra.before + 1, hi + ra.after);
+    fc_flags.anchored = ms.vs().anchored;
+    fc_flags.smoothed = ms.vs().smoothed;
   } else {
     const auto& sq = marg.As<parser::SubqueryExpr>();
     ra = RangeArg{sq.range, sq.original_offset, sq.timestamp};
@@ -121,6 +128,11 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
   fc.call = &e;
   fc.ev = this;
   fc.range = ra.range;
+  fc.anchored = fc_flags.anchored;
+  fc.smoothed = fc_flags.smoothed;
+  bool extended = fc.anchored || fc.smoothed;
+  // rate, increase and delta read the edges themselves; the others see the extended window.
+  bool raw_extended = extended && (name == "rate" || name == "increase" || name == "delta");
   for (const Vector& v : other_vec) fc.args.push_back(&v);
   Matrix out;
   std::vector<FPoint> window;
@@ -155,8 +167,10 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
         if (!other[i].empty()) other_vec[i][0].f = other[i][0].floats[static_cast<size_t>(step)].f;
       }
       int64_t ref = ra.Ref(ts);
-      PointsInWindow(rs.floats, ref - ra.range, ref, &window);
+      PointsInWindow(rs.floats, ref - ra.range - ra.before, ref + ra.after, &window);
       std::erase_if(window, [](const FPoint& p) { return model::IsStaleNaN(p.f); });
+      if (extended && !raw_extended)
+        window = ExtendFloats(window, ref - ra.range, ref, fc.smoothed);
       if (window.empty()) continue;
       any_at_step[static_cast<size_t>(step)] = true;
       if (absent_over_time) continue;

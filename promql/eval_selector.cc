@@ -51,8 +51,15 @@ std::vector<RawSeries> Evaluator::SelectSeries(const parser::VectorSelector& vs,
 Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool sample_times) {
   int64_t first = RefTime(vs, start_), last = RefTime(vs, end_);
   int64_t lookback = settings_.lookback_delta;
+  // A smoothed selector interpolates towards the next sample, up to a lookback ahead.
+  int64_t ahead = vs.smoothed ? lookback : 0;
   std::vector<RawSeries> raw =
-      SelectSeries(vs, std::min(first, last) - lookback + 1, std::max(first, last));
+      SelectSeries(vs, std::min(first, last) - lookback + 1, std::max(first, last) + ahead);
+  if (vs.smoothed) {
+    for (RawSeries& rs : raw) {
+      std::erase_if(rs.floats, [](const FPoint& p) { return model::IsStaleNaN(p.f); });
+    }
+  }
   Matrix out;
   for (RawSeries& rs : raw) {
     Series s;
@@ -64,7 +71,13 @@ Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool samp
       if (it == rs.floats.begin()) continue;
       --it;
       if (it->t <= ref - lookback || model::IsStaleNaN(it->f)) continue;
-      s.floats.push_back({ts, sample_times ? static_cast<double>(it->t) / 1000 : it->f});
+      double v = sample_times ? static_cast<double>(it->t) / 1000 : it->f;
+      auto next = it + 1;
+      if (vs.smoothed && it->t < ref && next != rs.floats.end() && next->t < ref + lookback) {
+        v = it->f + (next->f - it->f) * static_cast<double>(ref - it->t) /
+                        static_cast<double>(next->t - it->t);
+      }
+      s.floats.push_back({ts, v});
     }
     ReleaseSamples(static_cast<int64_t>(rs.floats.size()));
     if (s.floats.empty()) continue;
@@ -77,6 +90,20 @@ Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool samp
 Matrix Evaluator::EvalMatrixSelectorRaw(const parser::MatrixSelector& ms) {
   const parser::VectorSelector& vs = ms.vs();
   int64_t ref = RefTime(vs, start_);
+  if (vs.anchored || vs.smoothed) {
+    int64_t lb = settings_.lookback_delta;
+    std::vector<RawSeries> raw =
+        SelectSeries(vs, ref - ms.range - lb + 1, ref + (vs.smoothed ? lb : 0));
+    Matrix out;
+    for (RawSeries& rs : raw) {
+      std::erase_if(rs.floats, [](const FPoint& p) { return model::IsStaleNaN(p.f); });
+      Series s;
+      s.metric = std::move(rs.metric);
+      s.floats = ExtendFloats(rs.floats, ref - ms.range, ref, vs.smoothed);
+      if (!s.floats.empty()) out.push_back(std::move(s));
+    }
+    return out;
+  }
   std::vector<RawSeries> raw = SelectSeries(vs, ref - ms.range + 1, ref);
   Matrix out;
   for (RawSeries& rs : raw) {

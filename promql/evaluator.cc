@@ -41,6 +41,54 @@ void PointsInWindow(const std::vector<FPoint>& floats, int64_t mint, int64_t max
   for (auto it = lo; it != floats.end() && it->t <= maxt; ++it) out->push_back(*it);
 }
 
+namespace {
+
+double Interpolate(const FPoint& p1, const FPoint& p2, int64_t t, bool is_counter) {
+  double y1 = p1.f, y2 = p2.f;
+  // A decrease of a counter is a reset: the counter restarted from zero after p1.
+  if (is_counter && y2 < y1) y1 = 0;
+  return y1 + (y2 - y1) * static_cast<double>(t - p1.t) / static_cast<double>(p2.t - p1.t);
+}
+
+}  // namespace
+
+double EdgeValueLeft(const std::vector<FPoint>& f, size_t first, int64_t t, bool smoothed,
+                     bool is_counter) {
+  if (smoothed && f[first].t < t && first + 1 < f.size()) {
+    return Interpolate(f[first], f[first + 1], t, is_counter);
+  }
+  return f[first].f;
+}
+
+double EdgeValueRight(const std::vector<FPoint>& f, size_t last, int64_t t, bool smoothed,
+                      bool is_counter) {
+  if (smoothed && last > 0 && f[last].t > t) {
+    return Interpolate(f[last - 1], f[last], t, is_counter);
+  }
+  return f[last].f;
+}
+
+std::vector<FPoint> ExtendFloats(const std::vector<FPoint>& f, int64_t mint, int64_t maxt,
+                                 bool smoothed) {
+  if (f.empty()) return {};
+  size_t last = f.size() - 1;
+  size_t first = SearchIndex(last, [&](size_t i) { return f[i].t > mint; });
+  first = first > 0 ? first - 1 : 0;
+  if (smoothed) last = SearchIndex(last, [&](size_t i) { return f[i].t >= maxt; });
+  if (f[last].t <= mint) return {};
+  double left = EdgeValueLeft(f, first, mint, smoothed, false);
+  double right = EdgeValueRight(f, last, maxt, smoothed, false);
+  size_t lo = f[first].t <= mint ? first + 1 : first;
+  ptrdiff_t hi =
+      f[last].t >= maxt ? static_cast<ptrdiff_t>(last) - 1 : static_cast<ptrdiff_t>(last);
+  std::vector<FPoint> out;
+  out.push_back({mint, left});
+  for (ptrdiff_t i = static_cast<ptrdiff_t>(lo); i <= hi; ++i)
+    out.push_back(f[static_cast<size_t>(i)]);
+  out.push_back({maxt, right});
+  return out;
+}
+
 bool HasDuplicateLabelset(const Vector& v) {
   if (v.size() < 2) return false;
   std::unordered_map<uint64_t, std::vector<const model::Labels*>> seen;

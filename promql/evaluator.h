@@ -64,6 +64,11 @@ struct FunctionCall {
   int64_t range_start = 0;
   int64_t range_end = 0;
   int64_t range = 0;
+  // Extended range selectors ("promql-extended-range-selectors"): `points` then also holds
+  // the samples within one lookback delta outside the window (before it; for smoothed also
+  // after it), from which the window's edge values are taken or interpolated.
+  bool anchored = false;
+  bool smoothed = false;
   class Evaluator* ev = nullptr;
   Vector* out = nullptr;
 
@@ -157,6 +162,32 @@ const parser::Expr& Unwrap(const parser::Expr& e);
 // The points of `floats` with timestamps in (mint, maxt].
 void PointsInWindow(const std::vector<FPoint>& floats, int64_t mint, int64_t maxt,
                     std::vector<FPoint>* out);
+// The points of an anchored/smoothed window (mint, maxt]: the samples inside it plus a point
+// exactly at each edge, valued by the nearest sample at or before it (anchored) or by linear
+// interpolation (smoothed). `floats` are the samples with a lookback delta of margin.
+std::vector<FPoint> ExtendFloats(const std::vector<FPoint>& floats, int64_t mint, int64_t maxt,
+                                 bool smoothed);
+// Edge values of an extended window, shared with the rate functions. `is_counter` treats a
+// decrease between the two interpolated samples as a counter reset.
+double EdgeValueLeft(const std::vector<FPoint>& f, size_t first, int64_t t, bool smoothed,
+                     bool is_counter);
+double EdgeValueRight(const std::vector<FPoint>& f, size_t last, int64_t t, bool smoothed,
+                      bool is_counter);
+// Go's sort.Search: the smallest i in [0, n) with pred(i), or n.
+template <typename Pred>
+size_t SearchIndex(size_t n, Pred pred) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (!pred(mid)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
 // Whether a Vector has two samples with equal labels.
 bool HasDuplicateLabelset(const Vector& v);
 

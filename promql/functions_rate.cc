@@ -14,7 +14,38 @@ void Emit(FunctionCall& c, double f) { c.out->push_back(Sample{{}, c.ts, f}); }
 // Extrapolates the change over the window to its edges, unless the series seems to start
 // or end inside the window (gap to the edge over 1.1× the average sample spacing), in which
 // case it extrapolates half a spacing only. Counters are not extrapolated below zero.
+// rate/increase/delta over an anchored or smoothed range: the difference between the edge
+// values, corrected for counter resets strictly inside the window, without extrapolation.
+void ExtendedRate(FunctionCall& c, bool is_counter, bool is_rate) {
+  const std::vector<FPoint>& f = *c.points;
+  size_t last = f.size() - 1;
+  size_t first = SearchIndex(last, [&](size_t i) { return f[i].t > c.range_start; });
+  first = first > 0 ? first - 1 : 0;
+  if (c.smoothed) last = SearchIndex(last, [&](size_t i) { return f[i].t >= c.range_end; });
+  // No samples inside the window (all before or all after it): no result.
+  if (f[last].t <= c.range_start || f[first].t > c.range_end) return;
+  double left = EdgeValueLeft(f, first, c.range_start, c.smoothed, is_counter);
+  double right = EdgeValueRight(f, last, c.range_end, c.smoothed, is_counter);
+  double result = right - left;
+  if (is_counter) {
+    ptrdiff_t lo = f[first].t <= c.range_start ? first + 1 : first;
+    ptrdiff_t hi = f[last].t >= c.range_end ? static_cast<ptrdiff_t>(last) - 1 : last;
+    double prev = left;
+    for (ptrdiff_t i = lo; i <= hi; ++i) {
+      if (f[i].f < prev) result += prev;
+      prev = f[i].f;
+    }
+    if (right < prev) result += prev;
+  }
+  if (is_rate) result /= static_cast<double>(c.range) / 1000;
+  Emit(c, result);
+}
+
 void ExtrapolatedRate(FunctionCall& c, bool is_counter, bool is_rate) {
+  if (c.anchored || c.smoothed) {
+    ExtendedRate(c, is_counter, is_rate);
+    return;
+  }
   const std::vector<FPoint>& p = *c.points;
   if (p.size() < 2) return;
   size_t last = p.size() - 1;
