@@ -12,7 +12,8 @@ inline constexpr uint8_t kFragFirst = 2;     // first fragment of a record
 inline constexpr uint8_t kFragMiddle = 3;    // neither first nor last
 inline constexpr uint8_t kFragLast = 4;      // last fragment of a record
 inline constexpr uint8_t kSnappyMask = 1 << 3;
-// Bit 4 marks zstd in Prometheus >= 2.54; Kiln rejects such segments as unsupported.
+// Bit 4 marks zstd (Prometheus >= 2.54 with --storage.tsdb.wal-compression-type=zstd);
+// the Reader reports such records as unsupported (kUnavailable).
 inline constexpr uint8_t kZstdMask = 1 << 4;
 inline constexpr uint8_t kFragTypeMask = kSnappyMask - 1;
 

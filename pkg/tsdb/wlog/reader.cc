@@ -85,12 +85,13 @@ Status Reader::OpenCurrent() {
   return Status::OK();
 }
 
-bool Reader::Fail(std::string_view message) {
+bool Reader::Fail(std::string_view message, StatusCode code) {
   err_.dir = cur_ < files_.size() ? files_[cur_].dir : "";
   err_.segment = Segment();
   err_.offset = off_;
-  err_.status = Status::Corruption(message).Wrap("segment " + std::to_string(err_.segment) +
-                                                 " offset " + std::to_string(off_));
+  err_.status =
+      Status(code, message)
+          .Wrap("segment " + std::to_string(err_.segment) + " offset " + std::to_string(off_));
   return false;
 }
 
@@ -139,7 +140,6 @@ bool Reader::ReadFragment(const File& f, Fragment* frag) {
   const auto head = static_cast<uint8_t>(f.data[start]);
   off_ = std::min(start + kRecordHeaderSize, f.size);
   if (start + kRecordHeaderSize > f.size) return Fail("torn fragment header");
-  if (head & kZstdMask) return Fail("zstd-compressed records are not supported");
   frag->type = head & kFragTypeMask;
   frag->snappy = (head & kSnappyMask) != 0;
   const int64_t length = DecodeBE16(f.data + start + 1);
@@ -157,6 +157,14 @@ bool Reader::ReadFragment(const File& f, Fragment* frag) {
     char msg[64];
     std::snprintf(msg, sizeof msg, "unexpected checksum %x, expected %x", got, crc);
     return Fail(msg);
+  }
+  // Only an intact fragment can tell a zstd record (valid data Kiln cannot decode, which
+  // must not be "repaired" away) from damage.
+  if (head & kZstdMask) {
+    return Fail(
+        "zstd-compressed WAL records are not supported; restart Prometheus with "
+        "--storage.tsdb.wal-compression-type=snappy first",
+        StatusCode::kUnavailable);
   }
   return true;
 }

@@ -8,7 +8,8 @@
 //
 //   KILN_ASSIGN_OR_RETURN(auto r, Reader::Open({{dir, first, last}}));
 //   while (r->Next()) Use(r->Record());
-//   if (!r->err().ok()) { CorruptionError c = r->Corruption(); … wl->Repair(c); }
+//   if (r->err().Is(StatusCode::kCorruption)) wl->Repair(r->Corruption());
+//   else if (!r->err().ok()) fail
 //
 // Thread-compatible: one thread uses a Reader at a time.
 #pragma once
@@ -46,7 +47,9 @@ class Reader {
   bool Next();
   // REQUIRES: the last Next() returned true. Valid until the next call to Next().
   std::string_view Record() const { return record_; }
-  // OK at a clean end; kCorruption (or kIOError) otherwise.
+  // OK at a clean end. kCorruption: damaged data, which WL::Repair can cut off.
+  // kUnavailable: intact data Kiln cannot read (zstd-compressed records) and kIOError: the
+  // OS failed; never repair those, it would delete good data.
   const Status& err() const { return err_.status; }
   // Where the error happened (segment index and byte offset inside it).
   const CorruptionError& Corruption() const { return err_; }
@@ -68,7 +71,7 @@ class Reader {
   bool SkipPadding(const File& f);
   bool ReadFragment(const File& f, Fragment* frag);
   bool FinishRecord(bool snappy);
-  bool Fail(std::string_view message);
+  bool Fail(std::string_view message, StatusCode code = StatusCode::kCorruption);
   Status OpenCurrent();
 
   std::vector<File> files_;

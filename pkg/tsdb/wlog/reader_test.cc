@@ -173,6 +173,17 @@ INSTANTIATE_TEST_SUITE_P(Faults, DamageTest,
                                   (std::get<1>(info.param) ? "_snappy" : "_raw");
                          });
 
+TEST(ReaderTest, RepairRefusesNonCorruption) {
+  TempDir dir;
+  auto wl = WL::Open(dir.path(), SmallSegments(true), Logger(LogLevel::kError));
+  ASSERT_TRUE(wl.ok());
+  ASSERT_TRUE((*wl)->Log("kept").ok());
+  CorruptionError err{dir.path(), 0, 10, Status::Unavailable("zstd")};
+  EXPECT_TRUE((*wl)->Repair(err).Is(StatusCode::kBadData));
+  ASSERT_TRUE((*wl)->Close().ok());
+  EXPECT_EQ(ReadAll(dir.path()).records, std::vector<std::string>{"kept"});
+}
+
 TEST(ReaderTest, RangesSelectSegments) {
   TempDir dir;
   auto wl = WL::Open(dir.path(), SmallSegments(true), Logger(LogLevel::kError));
@@ -210,6 +221,7 @@ TEST(ReaderTest, FragmentSequenceErrors) {
       {"first_first", {2, 2}, "unexpected first record"},
       {"torn", {2, 3}, "last record is torn"},
       {"bad_type", {6}, "invalid fragment type"},
+      {"zstd", {1 | 16}, "zstd-compressed WAL records are not supported"},
   };
   for (const auto& c : cases) {
     std::string seg;
@@ -229,6 +241,8 @@ TEST(ReaderTest, FragmentSequenceErrors) {
     } else {
       EXPECT_NE(got.status.message().find(c.error), std::string::npos)
           << c.name << ": " << got.status.ToString();
+      EXPECT_EQ(got.status.code(), std::string_view(c.name) == "zstd" ? StatusCode::kUnavailable
+                                                                      : StatusCode::kCorruption);
     }
   }
 }

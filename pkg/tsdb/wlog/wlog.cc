@@ -193,6 +193,10 @@ Status WL::Truncate(int index) {
 }
 
 Status WL::Repair(const CorruptionError& err) {
+  if (!err.status.Is(StatusCode::kCorruption)) {
+    return Status::BadData("cannot repair a WAL after a non-corruption error: " +
+                           err.status.ToString());
+  }
   if (err.segment < 0) return Status::BadData("corruption error does not specify a segment");
   std::lock_guard lock(mu_);
   if (!segment_) return Status::Unavailable("WAL " + dir_ + " is closed");

@@ -101,7 +101,8 @@ class WL {
   Status Truncate(int index);
   // Repairs the damage a Reader reported: deletes all segments after the damaged one,
   // rewrites the damaged one with every record that ends before the damage, and starts a
-  // new segment after it. Increments corruptions_total. REQUIRES: err.dir is this log's
+  // new segment after it. Increments corruptions_total. kBadData unless err.status is
+  // kCorruption. REQUIRES: err.dir is this log's
   // directory and nothing was logged since Open (repair happens at startup, after replay).
   Status Repair(const CorruptionError& err);
   // Pads and writes the last page, fsyncs and closes the segment. Later calls fail with
