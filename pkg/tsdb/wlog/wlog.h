@@ -6,7 +6,8 @@
 //   type (1 byte: 1 full, 2 first, 3 middle, 4 last; bit 3 set = snappy-compressed payload)
 //   length (big-endian uint16) | CRC32-Castagnoli of the fragment payload (big-endian uint32)
 // A fragment never starts in the last < 7 bytes of a page; the rest of such a page (and of
-// the last page of a finished segment) is zero padding. A record never spans two segments.
+// the last page of a finished segment) is zero padding. A record never spans two segments
+// (one larger than a whole segment gets an oversized segment of its own, as upstream).
 //
 // Durability: every Log call hands its bytes to the OS with write(2) before returning, so an
 // acknowledged record survives a crash of the process (not of the machine). Finished
@@ -45,7 +46,7 @@ struct CorruptionError {
   std::string dir;     // directory of the segment; empty when reading a lone file
   int segment = -1;    // segment index, -1 when unknown
   int64_t offset = 0;  // byte offset inside the segment where reading failed
-  Status status;       // kCorruption, with a description
+  Status status;       // kCorruption with a description; other codes are not repairable
 };
 
 struct SegmentFile {
