@@ -211,8 +211,6 @@ class Lexer {
       case '{':
         brace_open_ = true;
         return Emit(TokenType::kLeftBrace);
-      case '}':
-        return Error("unexpected right brace '}'");
       case '[':
         bracket_open_ = true;
         got_colon_ = false;
@@ -498,11 +496,9 @@ class Lexer {
   }
 
   Token NumberOrDuration() {
-    size_t save = pos_;
+    // Like Prometheus, a failed number scan is not undone: the duration units continue
+    // where it stopped (`1h30m` scans `1`, then `h30m`).
     if (ScanNumber()) return Emit(TokenType::kNumber);
-    pos_ = save;
-    // A duration starts with decimal digits.
-    AcceptRun("0123456789");
     if (AcceptRemainingDuration()) return Emit(TokenType::kDuration);
     return Error("bad number or duration syntax: " +
                  QuoteString(in_.substr(start_, pos_ - start_)));

@@ -204,7 +204,10 @@ std::string GoQuote(std::string_view s) {
 }
 
 Result<double> ParseNumber(std::string_view s) {
-  auto bad = [&] { return Status::BadData("bad number syntax: \"" + std::string(s) + "\""); };
+  auto bad = [&] {
+    return Status::BadData("error parsing number: strconv.ParseFloat: parsing \"" + std::string(s) +
+                           "\": invalid syntax");
+  };
   if (EqualFold(s, "inf") || EqualFold(s, "+inf")) return std::numeric_limits<double>::infinity();
   if (EqualFold(s, "-inf")) return -std::numeric_limits<double>::infinity();
   if (EqualFold(s, "nan")) return std::numeric_limits<double>::quiet_NaN();

@@ -12,7 +12,8 @@
 namespace kiln::promql::parser {
 
 // A NUMBER token's value: decimal, hex (0x1f), octal (010), with `_` separators, floats with
-// exponents, Inf and NaN (any case). Fails (bad data) on anything else.
+// exponents, Inf and NaN (any case). Fails (bad data) on anything else, with Prometheus's
+// message ("error parsing number: strconv.ParseFloat: …").
 Result<double> ParseNumber(std::string_view s);
 
 // The contents of a "…", '…' or `…` string token, with Go escapes resolved.

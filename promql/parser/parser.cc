@@ -519,11 +519,17 @@ class Parser : public TokenStream {
     }
   }
 
+  bool CanStartDuration(TokenType t) const {
+    if (t == TokenType::kNumber || t == TokenType::kDuration) return true;
+    if (!options_.duration_expressions) return false;
+    return t == TokenType::kLeftParen || t == TokenType::kAdd || t == TokenType::kSub ||
+           t == TokenType::kStep || t == TokenType::kRange || t == TokenType::kMinOf ||
+           t == TokenType::kMaxOf;
+  }
+
   ExprPtr ParseRangeOrSubquery(ExprPtr e) {
     Token open = Next();
-    if (Peek().type == TokenType::kRightBracket || Peek().type == TokenType::kColon) {
-      Unexpected("subquery selector", "number or duration");
-    }
+    if (!CanStartDuration(Peek().type)) Unexpected("subquery selector", "number or duration");
     DurationValueOrExpr range = ParseDurationOperand(/*bracketed=*/true);
     if (Peek().type == TokenType::kRightBracket) {
       Token close = Next();
@@ -535,6 +541,9 @@ class Parser : public TokenStream {
     sq->range = range.ms;
     sq->range_expr = std::move(range.expr);
     if (Peek().type != TokenType::kRightBracket) {
+      if (!CanStartDuration(Peek().type)) {
+        Unexpected("subquery selector", "number or duration or \"]\"");
+      }
       DurationValueOrExpr step = ParseDurationOperand(/*bracketed=*/true);
       sq->step = step.ms;
       sq->step_expr = std::move(step.expr);
@@ -640,7 +649,7 @@ class Parser : public TokenStream {
     if (std::isnan(secs) || std::isinf(secs) ||
         secs * 1000 >= static_cast<double>(std::numeric_limits<int64_t>::max()) ||
         secs * 1000 <= static_cast<double>(std::numeric_limits<int64_t>::min())) {
-      char buf[64];
+      char buf[400];
       if (std::isinf(secs)) {
         std::snprintf(buf, sizeof buf, "%s", secs > 0 ? "+Inf" : "-Inf");
       } else if (std::isnan(secs)) {

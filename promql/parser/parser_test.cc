@@ -197,6 +197,17 @@ TEST(ParserTest, Errors) {
       {"foo[]",
        "1:5: parse error: unexpected \"]\" in subquery selector, expected number or "
        "duration"},
+      {"}", "1:1: parse error: unexpected character: '}'"},
+      {"0x",
+       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"0x\": "
+       "invalid syntax"},
+      {"foo{a=\"b\"", "1:10: parse error: unexpected end of input inside braces"},
+      {"sum by (a", "1:10: parse error: unclosed left parenthesis"},
+      {"a + on(b) group_left(", "1:22: parse error: unclosed left parenthesis"},
+      {"rate(foo[5m:)",
+       "1:13: parse error: unexpected \")\" in subquery selector, expected "
+       "number or duration or \"]\""},
+      {"foo[5m:1m:1m]", "1:10: parse error: unexpected repeated colon in duration expression"},
       {"rate(foo[5m],)", "1:13: parse error: trailing commas not allowed in function call args"},
       {"deriv(foo[3m] smoothed)",
        "1:1: parse error: smoothed modifier can only be used with: "
