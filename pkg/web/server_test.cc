@@ -18,7 +18,7 @@ namespace kiln::web {
 namespace {
 
 // Counts committed samples. Thread-safe.
-class CountingStorage : public storage::Appendable {
+class CountingStorage : public storage::Appendable, public storage::Queryable {
  public:
   class App : public storage::Appender {
    public:
@@ -43,6 +43,9 @@ class CountingStorage : public storage::Appendable {
     int staged_ = 0;
   };
   std::unique_ptr<storage::Appender> NewAppender() override { return std::make_unique<App>(this); }
+  Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t, int64_t) override {
+    return Status::Unavailable("no reads here");
+  }
   std::atomic<int> committed{0};
 };
 
@@ -54,11 +57,13 @@ Logger QuietLogger() {
 struct Harness {
   explicit Harness(bool lifecycle, bool remote_write, std::string prefix = "")
       : write_handler(&storage, &registry, QuietLogger()),
+        read_handler(&storage, QuietLogger()),
         server(Server::Options{"127.0.0.1:0", prefix, 4, 16}, QuietLogger()) {
     StandardRoutes r;
     r.enable_lifecycle = lifecycle;
     r.registry = &registry;
     r.write_handler = remote_write ? &write_handler : nullptr;
+    r.read_handler = &read_handler;
     r.on_quit = [this] { quits++; };
     r.on_reload = [this] {
       reloads++;
@@ -72,6 +77,7 @@ struct Harness {
   CountingStorage storage;
   prometheus::Registry registry;
   remote::WriteHandler write_handler;
+  remote::ReadHandler read_handler;
   Server server;
   std::unique_ptr<httplib::Client> client;
   std::atomic<int> quits{0};
@@ -162,6 +168,11 @@ TEST(ServerTest, RemoteWriteOverHttp) {
   EXPECT_EQ(res->status, 415);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; charset=utf-8");
   EXPECT_EQ(h.storage.committed, 1);
+
+  res = h.client->Post("/api/v1/read", "garbage", "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(res->body, "snappy: corrupt input\n");
 }
 
 TEST(ServerTest, MetricsVersionAndGzip) {

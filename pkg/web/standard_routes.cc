@@ -67,6 +67,24 @@ void RegisterRemoteWrite(Server* server, const remote::WriteHandler* handler) {
                    });
 }
 
+void RegisterRemoteRead(Server* server, const remote::ReadHandler* handler) {
+  if (handler == nullptr) return;
+  server->Register("POST", "/api/v1/read",
+                   [handler](const httplib::Request& req, httplib::Response& res) {
+                     remote::ReadResponse r = handler->Handle(req.body);
+                     res.status = r.status;
+                     std::string content_type = kText;
+                     for (const auto& [k, v] : r.headers) {
+                       if (k == "Content-Type") {
+                         content_type = v;
+                       } else {
+                         res.set_header(k.c_str(), v);
+                       }
+                     }
+                     res.set_content(std::move(r.body), content_type.c_str());
+                   });
+}
+
 }  // namespace
 
 void RegisterStandardRoutes(Server* server, const StandardRoutes& routes) {
@@ -103,6 +121,7 @@ void RegisterStandardRoutes(Server* server, const StandardRoutes& routes) {
       Server::Gate::kAlways);
   RegisterLifecycle(server, routes);
   RegisterRemoteWrite(server, routes.write_handler);
+  RegisterRemoteRead(server, routes.read_handler);
 }
 
 }  // namespace kiln::web

@@ -6,10 +6,12 @@
 //   GET /metrics              the process's prometheus-cpp registry, text format 0.0.4
 //   GET /version              build information as JSON
 //   POST /api/v1/write        the remote write receiver, 404 unless enabled
+//   POST /api/v1/read         remote read, when a read handler is given
 #pragma once
 
 #include <functional>
 
+#include "pkg/remote/read_handler.h"
 #include "pkg/remote/write_handler.h"
 #include "pkg/web/server.h"
 
@@ -24,6 +26,8 @@ struct StandardRoutes {
   prometheus::Registry* registry = nullptr;  // required
   // Non-null enables POST /api/v1/write (--web.enable-remote-write-receiver).
   const remote::WriteHandler* write_handler = nullptr;
+  // Non-null serves POST /api/v1/read (always on in Prometheus).
+  const remote::ReadHandler* read_handler = nullptr;
   // Asks the process to shut down; must not block (the answer is sent after it returns).
   std::function<void()> on_quit;
   // Reloads the configuration; an error becomes 500 "failed to reload config: …".
