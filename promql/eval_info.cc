@@ -15,6 +15,38 @@ namespace {
 constexpr std::string_view kTargetInfo = "target_info";
 const std::vector<std::string> kIdentifyingLabels = {"instance", "job"};
 
+// When the base expression looks at its data: the `@` time (if any) and the total offset
+// along the path to its first selector, through enclosing subqueries.
+struct RefShift {
+  std::optional<int64_t> at;
+  int64_t offset = 0;
+};
+
+RefShift FindRefShift(const parser::Expr& e) {
+  RefShift shift;
+  bool found = false;
+  parser::Inspect(e, [&](const parser::Expr& n, const std::vector<const parser::Expr*>& path) {
+    if (found || n.kind() != parser::Kind::kVectorSelector) return;
+    found = true;
+    for (const parser::Expr* p : path) {
+      if (p->kind() != parser::Kind::kSubquery) continue;
+      const auto& sq = p->As<parser::SubqueryExpr>();
+      if (sq.timestamp) {
+        shift.at = sq.timestamp;
+        shift.offset = 0;
+      }
+      shift.offset += sq.original_offset;
+    }
+    const auto& vs = n.As<parser::VectorSelector>();
+    if (vs.timestamp) {
+      shift.at = vs.timestamp;
+      shift.offset = 0;
+    }
+    shift.offset += vs.original_offset;
+  });
+  return shift;
+}
+
 bool AllMatch(const std::vector<model::Matcher>& ms, std::string_view v) {
   return std::all_of(ms.begin(), ms.end(), [&](const model::Matcher& m) { return m.Matches(v); });
 }
@@ -55,6 +87,14 @@ InfoArgs ParseInfoArgs(const parser::Call& e) {
     a.name_matchers.push_back(
         *model::Matcher::Make(model::MatchType::kEqual, model::kMetricName, kTargetInfo));
   }
+  // Only negative name matchers: they narrow down the *_info metrics, not all metrics.
+  bool positive = std::any_of(a.name_matchers.begin(), a.name_matchers.end(), [](const auto& m) {
+    return m.type() == model::MatchType::kEqual || m.type() == model::MatchType::kRegexMatch;
+  });
+  if (!a.name_matchers.empty() && !positive) {
+    a.name_matchers.push_back(
+        *model::Matcher::Make(model::MatchType::kRegexMatch, model::kMetricName, ".+_info"));
+  }
   return a;
 }
 
@@ -87,7 +127,7 @@ bool Enrich(const Sample& bs, const std::map<std::string, const Sample*>& info,
   }
   model::LabelsBuilder res(bs.metric);
   lb.Range([&](std::string_view n, std::string_view v) { res.Set(n, v); });
-  *out = Sample{res.Build(), bs.t, bs.f};
+  *out = Sample{res.Build(), bs.t, bs.f, nullptr, bs.drop_name};
   return true;
 }
 
@@ -98,17 +138,11 @@ Matrix Evaluator::EvalInfo(const parser::Call& e) {
   InfoArgs a = ParseInfoArgs(e);
   std::set<std::string> ignore;
   for (const Series& s : base) {
-    if (!a.name_matchers.empty() && AllMatch(a.name_matchers, s.metric.MetricName())) {
+    std::string_view name = s.metric.MetricName();
+    if (!a.name_matchers.empty() && AllMatch(a.name_matchers, name)) {
       ignore.insert(s.metric.data());
     }
   }
-  // The @ and offset of the first selector decide when info series are looked at.
-  const parser::VectorSelector* first = nullptr;
-  parser::Inspect(*e.args[0], [&](const parser::Expr& n, const std::vector<const parser::Expr*>&) {
-    if (first == nullptr && n.kind() == parser::Kind::kVectorSelector) {
-      first = &n.As<parser::VectorSelector>();
-    }
-  });
   std::map<std::string, std::set<std::string>> id_values;
   for (const Series& s : base) {
     if (ignore.count(s.metric.data())) continue;
@@ -137,13 +171,15 @@ Matrix Evaluator::EvalInfo(const parser::Call& e) {
   }
   Matrix info;
   if (!id_values.empty()) {
+    // Info series are read as of the same time as the base series.
+    RefShift shift = FindRefShift(*e.args[0]);
     parser::VectorSelector vs;
     vs.matchers = matchers;
-    if (first != nullptr) {
-      vs.timestamp = first->timestamp;
-      vs.original_offset = first->original_offset;
-    }
+    vs.timestamp = shift.at;
+    vs.original_offset = shift.offset;
     info = EvalVectorSelector(vs, true);
+    std::erase_if(
+        info, [&](const Series& s) { return !AllMatch(a.name_matchers, s.metric.MetricName()); });
   }
   std::set<std::string> info_names;
   for (const Series& s : info) info_names.emplace(s.metric.MetricName());
@@ -165,7 +201,7 @@ Matrix Evaluator::EvalInfo(const parser::Call& e) {
     }
     for (const Sample& bs : *v[0]) {
       if (ignore.count(bs.metric.data())) {
-        out->push_back(Sample{bs.metric, bs.t, bs.f});
+        out->push_back(bs);
         continue;
       }
       Sample s;
