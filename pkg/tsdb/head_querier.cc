@@ -33,6 +33,9 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
   std::vector<std::unique_ptr<storage::Series>> out;
   if (!Overlaps()) return std::make_unique<storage::VectorSeriesSet>(std::move(out));
   PostingsList refs = head_->postings_.ForMatchers(matchers);
+  // Metadata-only selects (/api/v1/series) need labels, not samples (upstream skips chunks
+  // for func "series" too).
+  const bool data = hints == nullptr || hints->func != "series";
   out.reserve(refs.size());
   for (uint64_t ref : refs) {
     MemSeries* s = head_->series_.GetByRef(ref);
@@ -40,9 +43,10 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
     std::vector<ChunkView> chunks;
     {
       std::lock_guard<SpinLock> lock(s->mutex());
-      chunks = s->Chunks(mint_, maxt_, &iso_);
+      chunks = s->Chunks(mint_, maxt_, &iso_, data);
     }
     if (chunks.empty()) continue;
+    if (!data) chunks.clear();
     // Resolve chunks_head/ references outside the series lock.
     for (ChunkView& v : chunks) {
       if (v.chunk != nullptr) continue;

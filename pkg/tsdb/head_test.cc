@@ -254,6 +254,13 @@ TEST(HeadTest, MetadataLabelNamesValuesAndLimits) {
   auto set = q->Select(true, &limit, {M(MatchType::kRegexMatch, "job", ".+")});
   EXPECT_EQ(ReadAll(set.get()).size(), 2u);
 
+  // Metadata-only selects return the series without reading samples.
+  storage::SelectHints series_only;
+  series_only.func = "series";
+  auto labels_only = ReadAll(q->Select(true, &series_only, {kAll}).get());
+  ASSERT_EQ(labels_only.size(), 3u);
+  for (const auto& [ls, samples] : labels_only) EXPECT_TRUE(samples.empty()) << ls;
+
   // A querier outside the head's time range sees nothing.
   auto far = std::move(head->NewQuerier(5000, 9000)).value();
   EXPECT_TRUE(far->LabelNames({}, {})->empty());

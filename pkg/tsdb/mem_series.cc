@@ -128,8 +128,8 @@ size_t MemSeries::HiddenSamples(const IsolationState& iso) const {
   return hidden;
 }
 
-std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt,
-                                         const IsolationState* iso) const {
+std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt, const IsolationState* iso,
+                                         bool data) const {
   std::vector<ChunkView> out;
   if (head_chunk_ == nullptr) return out;
   size_t total = static_cast<size_t>(head_chunk_->NumSamples());
@@ -147,8 +147,9 @@ std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt,
   size_t n = static_cast<size_t>(head_chunk_->NumSamples());
   size_t limit = visible > start ? std::min(n, visible - start) : 0;
   if (limit > 0 && head_maxt_ >= mint && head_mint_ <= maxt) {
-    out.push_back({std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes())),
-                   head_mint_, head_maxt_, static_cast<int>(limit)});
+    std::shared_ptr<const chunkenc::Chunk> copy;
+    if (data) copy = std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes()));
+    out.push_back({std::move(copy), head_mint_, head_maxt_, static_cast<int>(limit)});
   }
   return out;
 }

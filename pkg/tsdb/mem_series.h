@@ -66,8 +66,11 @@ class MemSeries {
   void CleanupAppendIDsBelow(uint64_t low_watermark);
 
   // Chunks overlapping [mint, maxt] as `iso` may see them (nullptr = see everything).
-  // The open chunk is copied, so the views stay valid while appends continue.
-  std::vector<ChunkView> Chunks(int64_t mint, int64_t maxt, const IsolationState* iso) const;
+  // The open chunk is copied, so the views stay valid while appends continue. With
+  // `data` false only the bounds are filled in (no copy; chunk and mmap_ref unset), for
+  // callers that only need to know whether the series has samples in range.
+  std::vector<ChunkView> Chunks(int64_t mint, int64_t maxt, const IsolationState* iso,
+                                bool data = true) const;
 
   bool empty() const { return head_chunk_ == nullptr; }
   // Timestamp of the first / last appended sample. REQUIRES: !empty().
