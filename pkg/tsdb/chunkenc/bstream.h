@@ -127,6 +127,12 @@ class BitReader {
     return true;
   }
 
+  // Fast paths for decoders: bits already in the buffer can be peeked and skipped without
+  // bounds checks. REQUIRES for both: n <= buffered().
+  int buffered() const { return valid_; }
+  uint64_t PeekBuffered(int n) const { return (buf_ >> (valid_ - n)) & bits_internal::LowMask(n); }
+  void SkipBuffered(int n) { valid_ -= n; }
+
   bool ReadByte(uint8_t* b) {
     uint64_t v;
     if (!ReadBits(8, &v)) return false;

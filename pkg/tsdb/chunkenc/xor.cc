@@ -140,10 +140,16 @@ ValueType XorIterator::ReadSecond() {
 bool XorIterator::ReadDeltaOfDelta(int64_t* dod) {
   // Prefix 0, 10, 110, 1110 or 1111 selects a bucket of 0, 14, 17, 20 or 64 bits.
   int ones = 0;
-  for (; ones < 4; ones++) {
-    bool bit;
-    if (!br_.ReadBit(&bit)) return false;
-    if (!bit) break;
+  if (br_.buffered() >= 4) {
+    const auto top = static_cast<uint8_t>(br_.PeekBuffered(4) << 4);
+    ones = std::countl_one(top);  // at most 4: the low nibble is zero
+    br_.SkipBuffered(ones == 4 ? 4 : ones + 1);
+  } else {
+    for (; ones < 4; ones++) {
+      bool bit;
+      if (!br_.ReadBit(&bit)) return false;
+      if (!bit) break;
+    }
   }
   static constexpr int kBucketBits[] = {0, 14, 17, 20, 64};
   const int sz = kBucketBits[ones];
@@ -159,11 +165,18 @@ bool XorIterator::ReadDeltaOfDelta(int64_t* dod) {
 }
 
 ValueType XorIterator::ReadValue() {
-  bool changed;
-  if (!br_.ReadBit(&changed)) return Fail(Truncated());
+  // Control bits: 0 = value unchanged, 10 = XOR in the previous window, 11 = new window.
+  bool changed, new_window = false;
+  if (br_.buffered() >= 2) {
+    const uint64_t control = br_.PeekBuffered(2);
+    changed = control >= 2;
+    new_window = control == 3;
+    br_.SkipBuffered(changed ? 2 : 1);
+  } else {
+    if (!br_.ReadBit(&changed)) return Fail(Truncated());
+    if (changed && !br_.ReadBit(&new_window)) return Fail(Truncated());
+  }
   if (changed) {
-    bool new_window;
-    if (!br_.ReadBit(&new_window)) return Fail(Truncated());
     if (new_window) {
       uint64_t header;  // 5 bits leading zeros, 6 bits significant bits
       if (!br_.ReadBits(11, &header)) return Fail(Truncated());
