@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <thread>
@@ -194,6 +195,50 @@ TEST(WLTest, LoggedRecordsSurviveKill9) {
   ASSERT_TRUE(got.status.ok()) << got.status.ToString();
   ASSERT_EQ(got.records.size(), 100u);
   for (int i = 0; i < 100; i++) EXPECT_EQ(got.records[i], MakeRecord(i * 97, i, i % 2 == 0));
+}
+
+// A write that fails (here: the file size limit, as with a full disk) is reported, and the
+// records acknowledged before it survive: the torn one is cut off by Repair.
+TEST(WLTest, FailedWriteKeepsAcknowledgedRecords) {
+  TempDir dir;
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{100000, 100000};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    auto wl = WL::Open(dir.path(), Options{}, Logger(LogLevel::kError));
+    int acked = 0;
+    Status s;
+    while (wl.ok() && (s = (*wl)->Log(MakeRecord(3000, acked, false))).ok()) acked++;
+    const bool io_error = s.Is(StatusCode::kIOError);
+    const bool counted = (*wl)->metrics().writes_failed.Value() == 1;
+    const int report[3] = {acked, io_error, counted};
+    (void)!write(pipefd[1], report, sizeof report);
+    _exit(0);
+  }
+  close(pipefd[1]);
+  int report[3] = {0, 0, 0};
+  ASSERT_EQ(read(pipefd[0], report, sizeof report), ssize_t{sizeof report});
+  close(pipefd[0]);
+  waitpid(pid, nullptr, 0);
+  const int acked = report[0];
+  EXPECT_GT(acked, 20);
+  EXPECT_TRUE(report[1]) << "Log should fail with kIOError";
+  EXPECT_TRUE(report[2]) << "writes_failed_total should count the failure";
+  auto got = ReadAll(dir.path());
+  ASSERT_GE(got.records.size(), size_t(acked));
+  for (int i = 0; i < acked; i++) EXPECT_EQ(got.records[i], MakeRecord(3000, i, false));
+  if (!got.status.ok()) {
+    auto wl = MustOpen(dir.path(), true);
+    ASSERT_TRUE(wl->Repair(got.corruption).ok());
+    ASSERT_TRUE(wl->Close().ok());
+    got = ReadAll(dir.path());
+    ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+  }
+  EXPECT_EQ(got.records.size(), size_t(acked));
 }
 
 // Concurrent appenders: every record lands exactly once and each thread's records keep
