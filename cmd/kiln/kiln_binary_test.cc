@@ -174,7 +174,8 @@ std::string WriteBody(int batch, int series, int samples_per_series, int64_t t0)
 }
 
 // Every acknowledged (204) sample must survive kill -9: the WAL is written before Commit
-// returns. Then kiln must replay the WAL on restart, and stop cleanly via /-/quit.
+// returns. Then kiln must replay the WAL on restart, serve the samples over remote read, and
+// stop cleanly via /-/quit.
 TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   StartServer({"--web.enable-remote-write-receiver", "--web.enable-lifecycle"});
   constexpr int kBatches = 20, kSeries = 30, kPerSeries = 10;
@@ -222,7 +223,27 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   q->reset();
   head->reset();
 
+  // After replay, the same samples come back over HTTP through remote read.
   StartServer({"--web.enable-lifecycle"});
+  prompb::ReadRequest rr;
+  auto* rq = rr.add_queries();
+  rq->set_start_timestamp_ms(t0);
+  rq->set_end_timestamp_ms(t0 + kBatches * kPerSeries * 1000);
+  auto* lm = rq->add_matchers();
+  lm->set_name("series");
+  lm->set_value("7");
+  std::string raw = rr.SerializeAsString(), body, decoded;
+  snappy::Compress(raw.data(), raw.size(), &body);
+  auto rd = client_->Post("/api/v1/read", body, "application/x-protobuf");
+  ASSERT_TRUE(rd);
+  ASSERT_EQ(rd->status, 200) << rd->body;
+  ASSERT_TRUE(snappy::Uncompress(rd->body.data(), rd->body.size(), &decoded));
+  prompb::ReadResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(decoded));
+  ASSERT_EQ(resp.results_size(), 1);
+  ASSERT_EQ(resp.results(0).timeseries_size(), 1);
+  EXPECT_EQ(resp.results(0).timeseries(0).samples_size(), kBatches * kPerSeries);
+
   auto r = client_->Post("/-/quit", "", "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

@@ -12,6 +12,7 @@
 
 #include "cmd/kiln/deferred_storage.h"
 #include "pkg/config/config.h"
+#include "pkg/remote/read_handler.h"
 #include "pkg/remote/write_handler.h"
 #include "pkg/tsdb/head.h"
 #include "pkg/web/flags.h"
@@ -109,11 +110,13 @@ int Run(const web::Flags& flags) {
   DeferredStorage storage;
   Logger web_logger = logger.With({{"component", "web"}});
   remote::WriteHandler write_handler(&storage, &registry, web_logger);
+  remote::ReadHandler read_handler(&storage, web_logger);
   web::Server server(ServerOptions(flags), web_logger);
   web::StandardRoutes routes;
   routes.enable_lifecycle = flags.enable_lifecycle;
   routes.registry = &registry;
   routes.write_handler = flags.enable_remote_write_receiver ? &write_handler : nullptr;
+  routes.read_handler = &read_handler;
   routes.on_quit = [] {
     g_quit_via_web = true;
     kill(getpid(), SIGTERM);
