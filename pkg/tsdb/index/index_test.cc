@@ -189,6 +189,45 @@ TEST(IndexTest, WriteAndReadBack) {
   EXPECT_FALSE((*r)->PostingsFor("nope", up)->Next());
 }
 
+// Enough series that the writers flush their buffers many times (index and chunks > 1 MiB).
+TEST(IndexTest, LargeBlockRoundTrip) {
+  TempDir dir;
+  constexpr int kN = 20000;
+  std::vector<TestSeries> series;
+  for (int i = 0; i < kN; i++) {
+    TestSeries s;
+    s.labels = model::Labels{{"__name__", "m" + std::to_string(i % 97)},
+                             {"id", std::to_string(1000000 + i)}};
+    for (int j = 0; j < 30; j++) s.samples.push_back({j * 15000, i + j * 0.1});
+    series.push_back(std::move(s));
+  }
+  std::sort(series.begin(), series.end(),
+            [](const TestSeries& a, const TestSeries& b) { return a.labels < b.labels; });
+  std::vector<std::vector<ChunkMeta>> metas;
+  WriteBlock(dir.path(), series, &metas);
+  const std::string block = dir.path() + "/" + kUlid;
+  EXPECT_GT(fs::file_size(block + "/index"), 1u << 20);
+  EXPECT_GT(fs::file_size(block + "/chunks/000001"), 1u << 20);
+  auto r = IndexReader::Open(block + "/index");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto cr = chunks::ChunkReader::Open(block + "/chunks");
+  ASSERT_TRUE(cr.ok());
+  auto all = ExpandPostings((*r)->AllPostings().get());
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), static_cast<size_t>(kN));
+  for (size_t i = 0; i < all->size(); i += 997) {
+    model::Labels l;
+    std::vector<ChunkMeta> got;
+    ASSERT_TRUE((*r)->Series((*all)[i], &l, &got).ok());
+    EXPECT_EQ(l, series[i].labels);
+    ASSERT_EQ(got.size(), 1u);
+    auto c = (*cr)->Chunk(got[0].ref);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)->Bytes(), metas[i][0].chunk->Bytes());
+  }
+  EXPECT_EQ((*r)->LabelValues("id").size(), static_cast<size_t>(kN));
+}
+
 TEST(IndexTest, WriterRejectsMisuse) {
   TempDir dir;
   auto w = IndexWriter::Open(dir.path() + "/index");
