@@ -170,27 +170,8 @@ class Checker {
     for (int i = 0; i < got; ++i) {
       int t = std::min(i, nargs - 1);
       ExpectType(*c.args[i], f.arg_types[t], context);
-      CheckExtendedModifier(c, *c.args[i]);
     }
     return f.return_type;
-  }
-
-  // anchored/smoothed ranges only make sense for a few functions.
-  void CheckExtendedModifier(const Call& c, const Expr& arg) {
-    if (arg.kind() != Kind::kMatrixSelector) return;
-    const VectorSelector& vs = arg.As<MatrixSelector>().vs();
-    std::string_view fn = c.func->name;
-    if (vs.anchored && fn != "changes" && fn != "delta" && fn != "increase" && fn != "rate" &&
-        fn != "resets") {
-      Fail(c.pos,
-           "anchored modifier can only be used with: changes, delta, increase, rate, "
-           "resets - not with " +
-               std::string(fn));
-    }
-    if (vs.smoothed && fn != "delta" && fn != "increase" && fn != "rate") {
-      Fail(c.pos, "smoothed modifier can only be used with: delta, increase, rate - not with " +
-                      std::string(fn));
-    }
   }
 
   void CheckVectorSelector(VectorSelector& vs) {

@@ -2,6 +2,7 @@
 #include "promql/parser/functions.h"
 
 #include <algorithm>
+#include <string>
 
 namespace kiln::promql::parser {
 namespace {
@@ -117,6 +118,27 @@ const Function* LookupFunction(std::string_view name) {
                              [](const Function& f, std::string_view n) { return f.name < n; });
   if (it == t.end() || it->name != name) return nullptr;
   return &*it;
+}
+
+Status CheckExtendedRangeModifiers(const Call& call) {
+  std::string_view fn = call.func->name;
+  for (const ExprPtr& arg : call.args) {
+    if (arg->kind() != Kind::kMatrixSelector) continue;
+    const VectorSelector& vs = arg->As<MatrixSelector>().vs();
+    if (vs.anchored && fn != "changes" && fn != "delta" && fn != "increase" && fn != "rate" &&
+        fn != "resets") {
+      return Status::BadData(
+          "anchored modifier can only be used with: changes, delta, increase, rate, resets - "
+          "not with " +
+          std::string(fn));
+    }
+    if (vs.smoothed && fn != "delta" && fn != "increase" && fn != "rate") {
+      return Status::BadData(
+          "smoothed modifier can only be used with: delta, increase, rate - not with " +
+          std::string(fn));
+    }
+  }
+  return Status::OK();
 }
 
 const std::vector<const Function*>& AllFunctions() {

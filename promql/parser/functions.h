@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pkg/util/status.h"
 #include "promql/parser/ast.h"
 
 namespace kiln::promql::parser {
@@ -25,6 +26,12 @@ struct Function {
 
 // The function called `name`, or null when there is none.
 const Function* LookupFunction(std::string_view name);
+
+// The experimental `anchored` and `smoothed` range modifiers only apply to some
+// functions. Returns kBadData with Prometheus's message, e.g. "smoothed modifier can only
+// be used with: delta, increase, rate - not with deriv", when `call` uses them elsewhere.
+// Prometheus reports this when evaluating, not parsing, so the engine calls it.
+Status CheckExtendedRangeModifiers(const Call& call);
 
 // Every function, sorted by name.
 const std::vector<const Function*>& AllFunctions();

@@ -209,12 +209,6 @@ TEST(ParserTest, Errors) {
        "number or duration or \"]\""},
       {"foo[5m:1m:1m]", "1:10: parse error: unexpected repeated colon in duration expression"},
       {"rate(foo[5m],)", "1:13: parse error: trailing commas not allowed in function call args"},
-      {"deriv(foo[3m] smoothed)",
-       "1:1: parse error: smoothed modifier can only be used with: "
-       "delta, increase, rate - not with deriv"},
-      {"max_over_time(foo[3m] anchored)",
-       "1:1: parse error: anchored modifier can only be used with: changes, delta, increase, "
-       "rate, resets - not with max_over_time"},
   };
   for (const auto& c : kCases) {
     auto r = ParseExpr(c.input, ParserOptions::AllEnabled());
@@ -261,6 +255,30 @@ TEST(ParserTest, NodeFields) {
   ExprPtr f = MustParse("a - fill_right(3) b");
   EXPECT_FALSE(f->As<BinaryExpr>().matching->fill_lhs.has_value());
   EXPECT_EQ(f->As<BinaryExpr>().matching->fill_rhs, 3.0);
+}
+
+TEST(ParserTest, ExtendedRangeModifiersCheckedForEvaluation) {
+  const struct {
+    const char* query;
+    const char* error;  // empty: allowed
+  } kCases[] = {
+      {"rate(foo[1m] smoothed)", ""},
+      {"increase(foo[1m] anchored)", ""},
+      {"resets(foo[1m] anchored)", ""},
+      {"deriv(foo[3m] smoothed)",
+       "smoothed modifier can only be used with: delta, increase, rate - not with deriv"},
+      {"resets(foo[3m] smoothed)",
+       "smoothed modifier can only be used with: delta, increase, rate - not with resets"},
+      {"max_over_time(foo[3m] anchored)",
+       "anchored modifier can only be used with: changes, delta, increase, rate, resets - not "
+       "with max_over_time"},
+  };
+  for (const auto& c : kCases) {
+    ExprPtr e = MustParse(c.query);
+    ASSERT_TRUE(e);
+    Status s = CheckExtendedRangeModifiers(e->As<Call>());
+    EXPECT_EQ(s.message(), c.error) << c.query;
+  }
 }
 
 TEST(ParserTest, ParseMetricSelector) {
