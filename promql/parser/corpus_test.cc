@@ -1,6 +1,7 @@
 // Every query in the PromQL test corpus (promqltest *.test files) and the compliance
 // query list must parse with all features on, print, and parse back to the same printed
-// form. Queries not marked as failing must parse.
+// form, and deep copies print the same. Queries not marked as failing must parse (most
+// `expect fail` queries fail only when evaluated, so those may parse).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -111,6 +112,9 @@ void CheckRoundTrip(const std::vector<CorpusQuery>& queries) {
     }
     ++parsed;
     std::string printed = (*first)->ToString();
+    ExprPtr copy = CloneExpr(**first);
+    EXPECT_EQ(copy->ToString(), printed) << q.where;
+    EXPECT_EQ(copy->PositionRange(), (*first)->PositionRange()) << q.where;
     auto second = ParseExpr(printed, opts);
     ASSERT_TRUE(second.ok()) << q.where << ": " << q.query << "\n  printed: " << printed << "\n  "
                              << second.status().message();
