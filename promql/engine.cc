@@ -37,7 +37,7 @@ Status CheckFeatures(const parser::Expr& e, const EngineOptions& o) {
 void CleanupVector(Vector* v, bool delayed) {
   if (delayed) {
     for (Sample& s : *v) {
-      if (s.drop_name) s.metric = s.metric.WithoutMetricName();
+      if (s.drop_name) s.metric = s.metric.Without(kNameAndMetadataLabels);
       s.drop_name = false;
     }
   }
@@ -50,7 +50,7 @@ void CleanupMatrix(Matrix* m, bool delayed) {
   std::map<std::string, size_t> index;
   Matrix out;
   for (Series& s : *m) {
-    if (s.drop_name) s.metric = s.metric.WithoutMetricName();
+    if (s.drop_name) s.metric = s.metric.Without(kNameAndMetadataLabels);
     s.drop_name = false;
     auto [it, inserted] = index.try_emplace(s.metric.data(), out.size());
     if (inserted) {

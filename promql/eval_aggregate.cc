@@ -7,6 +7,7 @@
 
 #include "promql/evaluator.h"
 #include "promql/kahan.h"
+#include "promql/xxhash64.h"
 
 namespace kiln::promql {
 
@@ -151,8 +152,8 @@ int64_t CheckedK(double k) {
 
 // The fraction of the hash space below a series' label hash (for limit_ratio).
 bool RatioSelects(double ratio, const model::Labels& ls) {
-  double offset =
-      static_cast<double>(ls.Hash()) / static_cast<double>(std::numeric_limits<uint64_t>::max());
+  double offset = static_cast<double>(PrometheusLabelsHash(ls)) /
+                  static_cast<double>(std::numeric_limits<uint64_t>::max());
   return (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1.0 + ratio);
 }
 

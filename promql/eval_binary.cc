@@ -102,7 +102,9 @@ void SetOp(BinaryOp op, const Vector& lhs, const Vector& rhs, const parser::Vect
 model::Labels ResultMetric(const model::Labels& l, const model::Labels& r, BinaryOp op,
                            const parser::VectorMatching& m, bool delayed) {
   model::LabelsBuilder b(l);
-  if (DropsName(op) && !delayed) b.Del(model::kMetricName);
+  if (DropsName(op) && !delayed) {
+    for (const std::string& n : kNameAndMetadataLabels) b.Del(n);
+  }
   if (m.card == parser::VectorMatchCardinality::kOneToOne) {
     if (m.on) {
       b.Keep(m.matching_labels);
@@ -191,7 +193,7 @@ struct VectorBinop {
       return;
     }
     model::Labels metric = ResultMetric(ls.metric, rs.metric, op, m, delayed);
-    if (!delayed && return_bool) metric = metric.WithoutMetricName();
+    if (!delayed && return_bool) metric = metric.Without(kNameAndMetadataLabels);
     if (!one_to_one && !(*matched)[sig].insert(metric.data()).second) {
       ThrowExecution("multiple matches for labels: grouping labels must ensure unique matches");
     }

@@ -42,6 +42,21 @@ struct RangeArg {
   int64_t Ref(int64_t ts) const { return (at ? *at : ts) - offset; }
 };
 
+// anchored/smoothed windows are only defined for the change functions.
+void CheckExtendedRangeAllowed(std::string_view fn, const FunctionCall& flags) {
+  if (flags.anchored && fn != "changes" && fn != "delta" && fn != "increase" && fn != "rate" &&
+      fn != "resets") {
+    ThrowExecution(
+        "anchored modifier can only be used with: changes, delta, increase, rate, resets - not "
+        "with " +
+        std::string(fn));
+  }
+  if (flags.smoothed && fn != "delta" && fn != "increase" && fn != "rate") {
+    ThrowExecution("smoothed modifier can only be used with: delta, increase, rate - not with " +
+                   std::string(fn));
+  }
+}
+
 }  // namespace
 
 Matrix Evaluator::EvalCall(const parser::Call& e) {
@@ -57,7 +72,7 @@ Matrix Evaluator::EvalCall(const parser::Call& e) {
       if (delayed_name_removal()) {
         s.drop_name = true;
       } else {
-        s.metric = s.metric.WithoutMetricName();
+        s.metric = s.metric.Without(kNameAndMetadataLabels);
       }
     }
     return m;
@@ -123,6 +138,7 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
   }
   const FunctionInfo* info = LookupFunctionImpl(name);
   if (info == nullptr) ThrowExecution("function \"" + std::string(name) + "\" is not supported");
+  CheckExtendedRangeAllowed(name, fc_flags);
   bool counter_check = name == "rate" || name == "increase";
   FunctionCall fc;
   fc.call = &e;
@@ -148,7 +164,7 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
       if (delayed_name_removal()) {
         os.drop_name = true;
       } else {
-        os.metric = os.metric.WithoutMetricName();
+        os.metric = os.metric.Without(kNameAndMetadataLabels);
       }
     }
     if (counter_check) {

@@ -16,7 +16,7 @@ void DropMetricName(Sample* s, bool delayed) {
   if (delayed) {
     s->drop_name = true;
   } else {
-    s->metric = s->metric.WithoutMetricName();
+    s->metric = s->metric.Without(kNameAndMetadataLabels);
   }
 }
 
@@ -186,7 +186,7 @@ Matrix Evaluator::EvalUnary(const parser::UnaryExpr& e) {
       if (delayed_name_removal()) {
         s.drop_name = true;
       } else {
-        s.metric = s.metric.WithoutMetricName();
+        s.metric = s.metric.Without(kNameAndMetadataLabels);
       }
     }
   }

@@ -155,6 +155,9 @@ class Evaluator {
 };
 
 // Helpers shared by the node evaluators.
+// What "dropping the metric name" removes: __name__ and the metadata labels that describe
+// the metric (__type__, __unit__), which no longer apply to a computed value.
+inline const std::vector<std::string> kNameAndMetadataLabels = {"__name__", "__type__", "__unit__"};
 // Removes __name__ from a sample's labels now, or marks it for removal at the end.
 void DropMetricName(Sample* s, bool delayed);
 // Unwraps parentheses and step-invariant markers.

@@ -100,8 +100,11 @@ void Runner::Load(const LoadCmd& cmd) {
   for (const SeriesDesc& d : cmd.series) {
     std::string name(d.metric.MetricName());
     if (d.has_histogram) {
-      histogram_series_.push_back(d.metric);
+      unsupported_.push_back({d.metric, "native histograms"});
       continue;
+    }
+    if (cmd.has_start_timestamps) {
+      unsupported_.push_back({d.metric, "start timestamps (@st)"});
     }
     if (cmd.with_nhcb) {
       // The classic series stay; the native histogram built from them is only recorded.
@@ -110,7 +113,7 @@ void Runner::Load(const LoadCmd& cmd) {
         model::LabelsBuilder b(d.metric);
         b.Set(model::kMetricName, base);
         b.Del("le");
-        histogram_series_.push_back(b.Build());
+        unsupported_.push_back({b.Build(), "native histograms (load_with_nhcb)"});
       }
     }
     std::vector<model::Sample> samples;
@@ -126,15 +129,15 @@ std::string Runner::AutoSkipReason(const EvalCmd& cmd) const {
   for (const SeriesDesc& d : cmd.series) {
     if (d.has_histogram) return "expects native histogram results";
   }
-  if (histogram_series_.empty()) return "";
+  if (unsupported_.empty()) return "";
   Result<parser::ExprPtr> e = parser::ParseExpr(cmd.expr, engine_->options().parser_options);
   if (!e.ok()) return "";
   std::string reason;
   parser::Inspect(**e, [&](const parser::Expr& n, const std::vector<const parser::Expr*>&) {
     if (!reason.empty() || n.kind() != parser::Kind::kVectorSelector) return;
-    for (const model::Labels& ls : histogram_series_) {
-      if (model::MatchesAll(n.As<parser::VectorSelector>().matchers, ls)) {
-        reason = "reads native histograms (" + ls.ToString() + ")";
+    for (const Unsupported& u : unsupported_) {
+      if (model::MatchesAll(n.As<parser::VectorSelector>().matchers, u.labels)) {
+        reason = "reads " + u.reason + ": " + u.labels.ToString();
         return;
       }
     }
@@ -145,13 +148,13 @@ std::string Runner::AutoSkipReason(const EvalCmd& cmd) const {
 FileResult Runner::Run(const TestFile& file) {
   FileResult res;
   storage_.Clear();
-  histogram_series_.clear();
+  unsupported_.clear();
   for (const Command& c : file.commands) {
     if (const auto* l = std::get_if<LoadCmd>(&c)) {
       Load(*l);
     } else if (std::holds_alternative<ClearCmd>(c)) {
       storage_.Clear();
-      histogram_series_.clear();
+      unsupported_.clear();
     } else {
       const EvalCmd& ev = std::get<EvalCmd>(c);
       std::string reason = skips_->Reason(file.name, ev.line);

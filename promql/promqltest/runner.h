@@ -65,8 +65,13 @@ class Runner {
   const SkipList* skips_;
   std::ostream* log_;
   MemoryStorage storage_;
-  // Label sets of the native-histogram series the loads defined (not stored, see Load).
-  std::vector<model::Labels> histogram_series_;
+  // Series whose data Kiln cannot hold yet (native histograms, start timestamps), with the
+  // reason; evals selecting them are skipped.
+  struct Unsupported {
+    model::Labels labels;
+    std::string reason;
+  };
+  std::vector<Unsupported> unsupported_;
 };
 
 }  // namespace kiln::promql::promqltest
