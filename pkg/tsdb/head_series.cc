@@ -10,8 +10,9 @@ using chunkenc::ValueType;
 // inside [mint, maxt].
 class ChunkViewsIterator final : public chunkenc::Iterator {
  public:
-  ChunkViewsIterator(const std::vector<ChunkView>* chunks, int64_t mint, int64_t maxt)
-      : chunks_(chunks), mint_(mint), maxt_(maxt) {}
+  ChunkViewsIterator(std::shared_ptr<const std::vector<ChunkView>> chunks, int64_t mint,
+                     int64_t maxt)
+      : owner_(std::move(chunks)), chunks_(owner_.get()), mint_(mint), maxt_(maxt) {}
 
   ValueType Next() override {
     while (!done_) {
@@ -60,7 +61,8 @@ class ChunkViewsIterator final : public chunkenc::Iterator {
     return true;
   }
 
-  const std::vector<ChunkView>* chunks_;
+  const std::shared_ptr<const std::vector<ChunkView>> owner_;
+  const std::vector<ChunkView>* const chunks_;
   const int64_t mint_;
   const int64_t maxt_;
   size_t next_ = 0;  // next chunk to open
@@ -75,7 +77,7 @@ class ChunkViewsIterator final : public chunkenc::Iterator {
 }  // namespace
 
 std::unique_ptr<chunkenc::Iterator> HeadSeries::Iterator() const {
-  return std::make_unique<ChunkViewsIterator>(&chunks_, mint_, maxt_);
+  return std::make_unique<ChunkViewsIterator>(chunks_, mint_, maxt_);
 }
 
 }  // namespace kiln::tsdb
