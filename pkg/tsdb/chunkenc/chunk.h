@@ -53,6 +53,10 @@ class Chunk {
   // is reset and returned instead of allocating.
   virtual std::unique_ptr<Iterator> NewIterator(
       std::unique_ptr<Iterator> reuse = nullptr) const = 0;
+  // Releases spare capacity kept for appending, e.g. once a head chunk is full. Appenders
+  // made earlier must not be used afterwards (a new NewAppender may continue the chunk);
+  // iterators made earlier are invalidated.
+  virtual void Compact() {}
 };
 
 // A chunk VIEWING `data` (no copy), e.g. inside an mmapped block file. `keepalive`, if given,

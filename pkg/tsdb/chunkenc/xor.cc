@@ -343,6 +343,13 @@ Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
   return app;
 }
 
+void XorChunk::Compact() {
+  if (is_view_ || owned_.size() == view_.size()) return;
+  owned_.resize(view_.size());
+  owned_.shrink_to_fit();
+  view_ = owned_;
+}
+
 std::unique_ptr<Iterator> XorChunk::NewIterator(std::unique_ptr<Iterator> reuse) const {
   if (auto* x = dynamic_cast<XorIterator*>(reuse.get())) {
     x->Reset(view_, is_view_ ? keepalive_ : nullptr);

@@ -36,6 +36,7 @@ class XorChunk final : public Chunk {
   int NumSamples() const override;
   Result<std::unique_ptr<Appender>> NewAppender() override;
   std::unique_ptr<Iterator> NewIterator(std::unique_ptr<Iterator> reuse = nullptr) const override;
+  void Compact() override;
 
  private:
   struct ViewTag {};

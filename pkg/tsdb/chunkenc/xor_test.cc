@@ -163,6 +163,26 @@ TEST(XorChunkTest, ResumedAppenderWritesSameBytes) {
   }
 }
 
+TEST(XorChunkTest, CompactKeepsBytesAndAllowsResuming) {
+  const auto samples = Regular(130, 0, 15000, 1, 0.5);
+  const std::string full(Encode(samples)->Bytes());
+  XorChunk chunk;
+  {
+    auto app = chunk.NewAppender();
+    ASSERT_TRUE(app.ok());
+    for (size_t i = 0; i < 60; i++) (*app)->Append(samples[i].t, DoubleFromBits(samples[i].vbits));
+  }
+  const std::string before(chunk.Bytes());
+  chunk.Compact();
+  EXPECT_EQ(chunk.Bytes(), before);
+  auto app = chunk.NewAppender();
+  ASSERT_TRUE(app.ok());
+  for (size_t i = 60; i < samples.size(); i++) {
+    (*app)->Append(samples[i].t, DoubleFromBits(samples[i].vbits));
+  }
+  EXPECT_EQ(chunk.Bytes(), full);
+}
+
 TEST(XorChunkTest, AppendToViewCopiesFirst) {
   const std::string bytes(Encode(Regular(10, 0, 1000, 1, 1))->Bytes());
   const std::string original = bytes;
