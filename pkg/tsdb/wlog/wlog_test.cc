@@ -195,6 +195,16 @@ TEST(WLTest, LoggedRecordsSurviveKill9) {
   ASSERT_TRUE(got.status.ok()) << got.status.ToString();
   ASSERT_EQ(got.records.size(), 100u);
   for (int i = 0; i < 100; i++) EXPECT_EQ(got.records[i], MakeRecord(i * 97, i, i % 2 == 0));
+  // The unpadded segment left behind stays readable when a restart appends after it.
+  EXPECT_NE(ReadFile(SegmentName(dir.path(), 0)).size() % kPageSize, 0u);
+  auto wl = MustOpen(dir.path(), true);
+  EXPECT_EQ(wl->current_segment(), 1);
+  ASSERT_TRUE(wl->Log("after restart").ok());
+  ASSERT_TRUE(wl->Close().ok());
+  got = ReadAll(dir.path());
+  ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+  ASSERT_EQ(got.records.size(), 101u);
+  EXPECT_EQ(got.records.back(), "after restart");
 }
 
 // A write that fails (here: the file size limit, as with a full disk) is reported, and the
