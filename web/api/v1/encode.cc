@@ -82,7 +82,12 @@ void WriteTimestamp(JsonWriter& w, int64_t ms) {
   w.Raw(FormatFloatF(static_cast<double>(ms) / 1000));
 }
 
-void WriteSampleValue(JsonWriter& w, double v) { w.String(FormatFloatF(v)); }
+void WriteSampleValue(JsonWriter& w, double v) {
+  // Upstream's jsonutil.MarshalFloat: 'f' except for tiny and huge magnitudes, which get
+  // Go's 'e' form (1e-07, 1e+21).
+  const double a = std::fabs(v);
+  w.String(a != 0 && (a < 1e-6 || a >= 1e21) ? FormatFloatE(v) : FormatFloatF(v));
+}
 
 void WriteLabels(JsonWriter& w, const model::Labels& ls) {
   w.BeginObject();

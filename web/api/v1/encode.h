@@ -1,6 +1,7 @@
 // PromQL values and query stats in Prometheus's API JSON (web/api/v1/json_codec.go and
-// promql/value.go upstream): timestamps as float seconds, sample values as strings in Go's
-// 'f' format ("NaN", "+Inf"), labels as an object. Thread-safe (pure functions).
+// util/jsonutil upstream): timestamps as float seconds, sample values as strings in Go's
+// 'f' format ("NaN", "+Inf") or 'e' below 1e-6 and from 1e21, labels as an object. Thread-safe
+// (pure functions).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace kiln::web::api::v1 {
 
 // Milliseconds as float seconds: 1435781451781 → 1435781451.781, 4000 → 4.
 void WriteTimestamp(JsonWriter& w, int64_t ms);
-// A sample value as a JSON string: "1.5", "NaN", "+Inf", "-Inf".
+// A sample value as a JSON string: "1.5", "NaN", "+Inf", "-Inf", "1e-07", "1e+21".
 void WriteSampleValue(JsonWriter& w, double v);
 // {"__name__":"up","job":"x"} in label order.
 void WriteLabels(JsonWriter& w, const model::Labels& ls);
