@@ -42,21 +42,6 @@ struct RangeArg {
   int64_t Ref(int64_t ts) const { return (at ? *at : ts) - offset; }
 };
 
-// anchored/smoothed windows are only defined for the change functions.
-void CheckExtendedRangeAllowed(std::string_view fn, const FunctionCall& flags) {
-  if (flags.anchored && fn != "changes" && fn != "delta" && fn != "increase" && fn != "rate" &&
-      fn != "resets") {
-    ThrowExecution(
-        "anchored modifier can only be used with: changes, delta, increase, rate, resets - not "
-        "with " +
-        std::string(fn));
-  }
-  if (flags.smoothed && fn != "delta" && fn != "increase" && fn != "rate") {
-    ThrowExecution("smoothed modifier can only be used with: delta, increase, rate - not with " +
-                   std::string(fn));
-  }
-}
-
 }  // namespace
 
 Matrix Evaluator::EvalCall(const parser::Call& e) {
@@ -138,7 +123,9 @@ Matrix Evaluator::EvalRangeFunction(const parser::Call& e, size_t mi) {
   }
   const FunctionInfo* info = LookupFunctionImpl(name);
   if (info == nullptr) ThrowExecution("function \"" + std::string(name) + "\" is not supported");
-  CheckExtendedRangeAllowed(name, fc_flags);
+  // anchored/smoothed windows are only defined for some functions; upstream reports this
+  // as an evaluation error.
+  if (Status st = parser::CheckExtendedRangeModifiers(e); !st.ok()) ThrowExecution(st.message());
   bool counter_check = name == "rate" || name == "increase";
   FunctionCall fc;
   fc.call = &e;

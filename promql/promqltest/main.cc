@@ -1,5 +1,5 @@
 // promqltest: runs Prometheus-format PromQL test files against Kiln's engine.
-//   promqltest [--skip=FILE] <file.test|dir>...
+//   promqltest [-v] [--skip=FILE] <file.test|dir>...
 // Prints `file: N passed, M failed, K skipped` per file and a total line; exits 1 when any
 // eval failed.
 #include <algorithm>
@@ -16,10 +16,13 @@ using namespace kiln::promql::promqltest;
 
 int main(int argc, char** argv) {
   std::string skip_path;
+  bool verbose = false;
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--skip=", 0) == 0) {
+    if (a == "-v" || a == "--verbose") {
+      verbose = true;
+    } else if (a.rfind("--skip=", 0) == 0) {
       skip_path = a.substr(7);
     } else if (fs::is_directory(a)) {
       std::vector<fs::path> in_dir;
@@ -56,7 +59,7 @@ int main(int argc, char** argv) {
       total.failed++;
       continue;
     }
-    Runner runner(&engine, &skips, &std::cout);
+    Runner runner(&engine, &skips, &std::cout, verbose);
     FileResult r = runner.Run(*tf);
     std::cout << name << ": " << r.passed << " passed, " << r.failed << " failed, " << r.skipped
               << " skipped\n";

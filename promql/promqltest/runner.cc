@@ -160,6 +160,8 @@ FileResult Runner::Run(const TestFile& file) {
       std::string reason = skips_->Reason(file.name, ev.line);
       if (reason.empty()) reason = AutoSkipReason(ev);
       if (!reason.empty()) {
+        if (verbose_)
+          *log_ << file.name << ":" << ev.line << ": SKIP " << ev.expr << " (" << reason << ")\n";
         ++res.skipped;
         continue;
       }

@@ -46,8 +46,9 @@ EngineOptions TestEngineOptions();
 
 class Runner {
  public:
-  Runner(const Engine* engine, const SkipList* skips, std::ostream* log)
-      : engine_(engine), skips_(skips), log_(log) {}
+  // With `verbose`, skipped evals are listed with their reasons too.
+  Runner(const Engine* engine, const SkipList* skips, std::ostream* log, bool verbose = false)
+      : engine_(engine), skips_(skips), log_(log), verbose_(verbose) {}
 
   // Runs every command of `file`; failures are printed to the log.
   FileResult Run(const TestFile& file);
@@ -64,6 +65,7 @@ class Runner {
   const Engine* engine_;
   const SkipList* skips_;
   std::ostream* log_;
+  bool verbose_;
   MemoryStorage storage_;
   // Series whose data Kiln cannot hold yet (native histograms, start timestamps), with the
   // reason; evals selecting them are skipped.
