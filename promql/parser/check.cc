@@ -133,8 +133,7 @@ class Checker {
              "no grouping allowed for \"" + std::string(BinaryOpString(b.op)) + "\" operation");
       }
       if (m.fill_lhs || m.fill_rhs) {
-        Fail(op_range, "filling in missing series not allowed for \"" +
-                           std::string(BinaryOpString(b.op)) + "\" operation");
+        Fail(b.PositionRange(), "filling in missing series not allowed for set operators");
       }
     }
     if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOp(b.op)) {
@@ -166,12 +165,30 @@ class Checker {
                         ", got " + std::to_string(got));
       }
     }
+    if (f.name == "info" && got > 1) CheckInfoSelector(c);
     const std::string context = "call to function " + name;
     for (int i = 0; i < got; ++i) {
       int t = std::min(i, nargs - 1);
       ExpectType(*c.args[i], f.arg_types[t], context);
     }
     return f.return_type;
+  }
+
+  // info()'s second argument selects info series by labels only.
+  void CheckInfoSelector(Call& c) {
+    Expr& arg = *c.args[1];
+    if (arg.Type() != ValueType::kVector) {
+      Fail(c.pos, "expected type instant vector in call to function \"info\", got " +
+                      std::string(DocumentedType(arg.Type())));
+    }
+    if (arg.kind() != Kind::kVectorSelector) {
+      Fail(arg.PositionRange(), "expected label selectors only");
+    }
+    auto& vs = arg.As<VectorSelector>();
+    if (!vs.name.empty()) {
+      Fail(arg.PositionRange(), "expected label selectors only, got vector selector instead");
+    }
+    vs.bypass_empty_matcher_check = true;
   }
 
   void CheckVectorSelector(VectorSelector& vs) {

@@ -64,39 +64,11 @@ bool IsLiteral(const Expr& e) { return e.kind() == Kind::kNumberLiteral; }
 }  // namespace
 
 DurationValueOrExpr DurationParser::ParseBracketed() {
-  if (!options_.duration_expressions) {
-    const Token& t = ts_.Peek();
-    if (t.type != TokenType::kNumber && t.type != TokenType::kDuration) {
-      ts_.Unexpected("subquery selector", "number or duration");
-    }
-    ExprPtr lit = ParsePrimary();
-    TokenType next = ts_.Peek().type;
-    if (next != TokenType::kRightBracket && next != TokenType::kColon) {
-      ts_.Fail({ts_.Peek().pos, ts_.Peek().end()},
-               "experimental duration expressions are not enabled (use "
-               "--enable-feature=promql-duration-expr)");
-    }
-    return Finish(std::move(lit), /*allow_negative=*/false);
-  }
   return Finish(ParseBinary(0), /*allow_negative=*/false);
 }
 
 DurationValueOrExpr DurationParser::ParseOffset() {
   const Token& first = ts_.Peek();
-  if (!options_.duration_expressions) {
-    bool neg = false;
-    if (first.type == TokenType::kSub) {
-      ts_.Next();
-      neg = true;
-    }
-    const Token& t = ts_.Peek();
-    if (t.type != TokenType::kNumber && t.type != TokenType::kDuration) {
-      ts_.Unexpected("offset", "number or duration");
-    }
-    DurationValueOrExpr d = Finish(ParsePrimary(), /*allow_negative=*/true);
-    if (neg) d.ms = -d.ms;
-    return d;
-  }
   const bool signed_operand = first.type == TokenType::kAdd || first.type == TokenType::kSub;
   const Token& operand_tok = ts_.PeekAt(signed_operand ? 1 : 0);
   if (operand_tok.type != TokenType::kNumber && operand_tok.type != TokenType::kDuration &&
@@ -174,7 +146,6 @@ ExprPtr DurationParser::ParsePrimary() {
     }
     return n;
   }
-  if (!options_.duration_expressions) ts_.Unexpected("duration", "number or duration");
   if (t.type == TokenType::kLeftParen) {
     Token open = ts_.Next();
     ExprPtr inner = ParseBinary(0);
@@ -224,6 +195,9 @@ ExprPtr DurationParser::ParseMinMax(DurationOp op) {
 
 DurationValueOrExpr DurationParser::Finish(ExprPtr e, bool allow_negative) {
   DurationValueOrExpr out;
+  if (!IsLiteral(*e) && !options_.duration_expressions) {
+    ts_.Fail(e->PositionRange(), "experimental duration expression is not enabled");
+  }
   if (IsLiteral(*e)) {
     const auto& n = e->As<NumberLiteral>();
     if (std::isnan(n.val) || std::isinf(n.val)) ts_.Fail(n.pos, "duration must be finite");

@@ -182,6 +182,9 @@ class Parser : public TokenStream {
       int next_min = *op == BinaryOp::kPow ? Precedence(*op) : Precedence(*op) + 1;
       b->lhs = std::move(lhs);
       b->rhs = ParseBinary(next_min);
+      if (!options_.binop_fill_modifiers && (b->matching->fill_lhs || b->matching->fill_rhs)) {
+        Fail(b->PositionRange(), "binop fill modifiers are experimental and not enabled");
+      }
       lhs = std::move(b);
     }
   }
@@ -204,11 +207,6 @@ class Parser : public TokenStream {
     while (Peek().type == TokenType::kFill || Peek().type == TokenType::kFillLeft ||
            Peek().type == TokenType::kFillRight) {
       Token kw = Next();
-      if (!options_.binop_fill_modifiers) {
-        Fail({kw.pos, kw.end()},
-             "binop fill modifiers are experimental and not enabled (use "
-             "--enable-feature=promql-binop-fill-modifiers)");
-      }
       Expect(TokenType::kLeftParen, "fill modifier", "\"(\"");
       double v = ParseSignedNumber("fill modifier");
       Expect(TokenType::kRightParen, "fill modifier", "\")\"");
@@ -521,7 +519,6 @@ class Parser : public TokenStream {
 
   bool CanStartDuration(TokenType t) const {
     if (t == TokenType::kNumber || t == TokenType::kDuration) return true;
-    if (!options_.duration_expressions) return false;
     return t == TokenType::kLeftParen || t == TokenType::kAdd || t == TokenType::kSub ||
            t == TokenType::kStep || t == TokenType::kRange || t == TokenType::kMinOf ||
            t == TokenType::kMaxOf;
@@ -665,23 +662,21 @@ class Parser : public TokenStream {
 
   void ParseExtendedModifier(Expr& e) {
     Token kw = Next();
+    const std::string name(kw.type == TokenType::kAnchored ? "anchored" : "smoothed");
     if (!options_.extended_range_selectors) {
-      Fail({kw.pos, kw.end()}, std::string(kw.val) +
-                                   " modifier is experimental and not enabled (use "
-                                   "--enable-feature=promql-extended-range-selectors)");
+      Fail(e.PositionRange(), name + " modifier is experimental and not enabled");
+    }
+    if (e.kind() == Kind::kSubquery) {
+      Fail(e.PositionRange(), name + " modifier is not supported for subqueries");
     }
     VectorSelector* vs = nullptr;
     if (e.kind() == Kind::kVectorSelector) vs = &e.As<VectorSelector>();
     if (e.kind() == Kind::kMatrixSelector) vs = &e.As<MatrixSelector>().vs();
-    if (vs == nullptr) {
-      Fail(e.PositionRange(), std::string(kw.val) +
-                                  " modifier must be preceded by an instant vector selector or "
-                                  "range vector selector");
-    }
-    if (vs->anchored || vs->smoothed) {
-      Fail({kw.pos, kw.end()}, "anchored and smoothed modifiers may only be set once");
-    }
+    if (vs == nullptr) Fail(e.PositionRange(), name + " modifier not implemented");
     (kw.type == TokenType::kAnchored ? vs->anchored : vs->smoothed) = true;
+    if (vs->anchored && vs->smoothed) {
+      Fail(e.PositionRange(), "anchored and smoothed modifiers cannot be used together");
+    }
     if (e.kind() == Kind::kVectorSelector) {
       vs->pos.end = kw.end();
     } else {

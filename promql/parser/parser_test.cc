@@ -228,6 +228,48 @@ TEST(ParserTest, FeatureFlagsOffByDefault) {
   }
 }
 
+TEST(ParserTest, ExperimentalFeatureErrors) {
+  const ErrorCase kDisabled[] = {
+      {"a + fill(0) b", "1:1: parse error: binop fill modifiers are experimental and not enabled"},
+      {"foo[5m] anchored", "1:1: parse error: anchored modifier is experimental and not enabled"},
+      {"foo smoothed", "1:1: parse error: smoothed modifier is experimental and not enabled"},
+      {"foo[5m+1m]", "1:5: parse error: experimental duration expression is not enabled"},
+      {"foo offset (1m)", "1:12: parse error: experimental duration expression is not enabled"},
+      {"step()", "1:1: parse error: function \"step\" is not enabled"},
+      {"limitk(1, foo)",
+       "1:1: parse error: limitk() is experimental and must be enabled with "
+       "--enable-feature=promql-experimental-functions"},
+  };
+  for (const auto& c : kDisabled) {
+    auto r = ParseExpr(c.input);
+    ASSERT_FALSE(r.ok()) << c.input;
+    EXPECT_EQ(r.status().message(), c.error) << c.input;
+  }
+  const ErrorCase kEnabled[] = {
+      {"foo[5m] anchored smoothed",
+       "1:1: parse error: anchored and smoothed modifiers cannot be used together"},
+      {"foo[5m:] anchored", "1:1: parse error: anchored modifier is not supported for subqueries"},
+      {"a and fill(1) b",
+       "1:1: parse error: filling in missing series not allowed for set "
+       "operators"},
+      {"1 + fill(1) b",
+       "1:1: parse error: filling in missing series only allowed between "
+       "instant vectors"},
+      {"info(foo, bar)",
+       "1:11: parse error: expected label selectors only, got vector selector "
+       "instead"},
+      {"info(foo, 1)",
+       "1:1: parse error: expected type instant vector in call to function "
+       "\"info\", got scalar"},
+  };
+  for (const auto& c : kEnabled) {
+    auto r = ParseExpr(c.input, ParserOptions::AllEnabled());
+    ASSERT_FALSE(r.ok()) << c.input;
+    EXPECT_EQ(r.status().message(), c.error) << c.input;
+  }
+  EXPECT_TRUE(ParseExpr("info(foo, {k=~\".*\"})", ParserOptions::AllEnabled()).ok());
+}
+
 TEST(ParserTest, NodeFields) {
   ExprPtr e = MustParse("sum without (a) (rate(foo{x=~\"y\"}[5m] offset -1m)) > bool 2");
   ASSERT_EQ(e->kind(), Kind::kBinary);
