@@ -200,7 +200,10 @@ DurationValueOrExpr DurationParser::Finish(ExprPtr e, bool allow_negative) {
   }
   if (IsLiteral(*e)) {
     const auto& n = e->As<NumberLiteral>();
-    if (std::isnan(n.val) || std::isinf(n.val)) ts_.Fail(n.pos, "duration must be finite");
+    // Beyond ±2^63 ns a duration cannot be represented (Prometheus's limit).
+    if (std::isnan(n.val) || std::fabs(n.val) > 9223372036.854775807) {
+      ts_.Fail(n.pos, "duration out of range");
+    }
     out.ms = SecondsToMs(n.val);
     if (!allow_negative && out.ms < 0) ts_.Fail(n.pos, "duration must be greater than 0");
     return out;

@@ -198,6 +198,7 @@ TEST(ParserTest, Errors) {
        "1:5: parse error: unexpected \"]\" in subquery selector, expected number or "
        "duration"},
       {"}", "1:1: parse error: unexpected character: '}'"},
+      {"foo offset 1e10", "1:12: parse error: duration out of range"},
       {"0x",
        "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"0x\": "
        "invalid syntax"},
