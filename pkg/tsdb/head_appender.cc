@@ -8,13 +8,14 @@ namespace kiln::tsdb {
 
 namespace {
 
-// Series labels as the head accepts them: non-empty, names non-empty, sorted and unique.
-// Empty values mean "no label" (upstream WithoutEmpty) and are dropped. Messages follow
-// upstream's ErrInvalidSample wrapping.
-Result<model::Labels> ValidLabels(const model::Labels& labels) {
-  bool has_empty_value = false;
+// Checks series labels as the head accepts them: non-empty, names non-empty, sorted and
+// unique. Empty values mean "no label" (upstream WithoutEmpty); *has_empty_value says
+// whether the caller must drop some. Messages follow upstream's ErrInvalidSample wrapping.
+Status ValidateLabels(const model::Labels& labels, bool* has_empty_value) {
+  *has_empty_value = false;
   std::string_view prev;
   bool first = true;
+  bool any_value = false;
   for (const auto& l : labels) {
     if (l.name.empty()) return Status::BadData("label name is empty: invalid sample");
     if (!first && l.name == prev) {
@@ -22,19 +23,20 @@ Result<model::Labels> ValidLabels(const model::Labels& labels) {
                              "\" is not unique: invalid sample");
     }
     if (!first && l.name < prev) return Status::BadData("labels are not sorted: invalid sample");
-    has_empty_value |= l.value.empty();
+    *has_empty_value |= l.value.empty();
+    any_value |= !l.value.empty();
     prev = l.name;
     first = false;
   }
-  if (!has_empty_value) {
-    if (labels.empty()) return Status::BadData("empty labelset: invalid sample");
-    return labels;
-  }
+  if (!any_value) return Status::BadData("empty labelset: invalid sample");
+  return Status::OK();
+}
+
+model::Labels WithoutEmpty(const model::Labels& labels) {
   std::vector<model::LabelView> kept;
   for (const auto& l : labels) {
     if (!l.value.empty()) kept.push_back(l);
   }
-  if (kept.empty()) return Status::BadData("empty labelset: invalid sample");
   return model::Labels::FromSorted(kept);
 }
 
@@ -60,9 +62,14 @@ Result<MemSeries*> HeadAppender::GetOrCreate(storage::SeriesRef ref, const model
     MemSeries* s = head_->series_.GetByRef(ref);
     if (s != nullptr) return s;
   }
-  KILN_ASSIGN_OR_RETURN(model::Labels valid, ValidLabels(labels));
+  // Known series skip validation: they were valid when created. This is the path of every
+  // sample that comes without a ref (remote write), so it must not allocate.
+  if (MemSeries* s = head_->series_.GetByHash(labels.Hash(), labels)) return s;
+  bool has_empty_value = false;
+  KILN_RETURN_IF_ERROR(ValidateLabels(labels, &has_empty_value));
   bool created = false;
-  MemSeries* s = head_->GetOrCreate(valid, 0, &created);
+  MemSeries* s = has_empty_value ? head_->GetOrCreate(WithoutEmpty(labels), 0, &created)
+                                 : head_->GetOrCreate(labels, 0, &created);
   if (created) buf_->series.push_back({s->ref(), s->labels()});
   return s;
 }

@@ -210,6 +210,18 @@ TEST(HeadTest, RollbackDiscardsSamplesButKeepsSeries) {
   EXPECT_EQ(Query(head.get(), 0, 10000, {kAll}).begin()->second.size(), 1u);
 }
 
+TEST(HeadTest, EmptyLabelValuesAreDropped) {
+  auto head = OpenHead("", false);
+  auto app = head->NewAppender();
+  auto plain = app->Append(0, Labels{{"__name__", "m"}}, 1000, 1);
+  auto with_empty = app->Append(0, Labels::FromSorted({{"__name__", "m"}, {"x", ""}}), 2000, 2);
+  ASSERT_TRUE(plain.ok() && with_empty.ok()) << with_empty.status().ToString();
+  EXPECT_EQ(*plain, *with_empty);
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(head->NumSeries(), 1u);
+  EXPECT_EQ(Query(head.get(), 0, 10000, {kAll}).begin()->second.size(), 2u);
+}
+
 TEST(HeadTest, ChunksAreCutAsUpstream) {
   auto head = OpenHead("", false);
   auto app = head->NewAppender();
