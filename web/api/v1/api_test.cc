@@ -184,6 +184,16 @@ TEST_F(ApiTest, QueryErrors) {
       200);
 }
 
+TEST_F(ApiTest, TimeoutParameterStopsTheQuery) {
+  // 3.6M subquery steps take far longer than 10ms.
+  auto res = Get("/query", {{"query", "count_over_time(vector(1)[1h:1ms])"}, {"timeout", "0.01"}});
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(res.BodyString(), R"({"status":"error","errorType":"timeout",)"
+                              R"("error":"query timed out in query execution"})");
+  // A generous timeout does not disturb a quick query.
+  EXPECT_EQ(Get("/query", {{"query", "1"}, {"timeout", "30s"}}).status, 200);
+}
+
 class FakeEngine : public QueryEngine {
  public:
   Result<QueryResult> Exec(const QueryRequest& req) override {

@@ -1,8 +1,49 @@
 #include "web/api/v1/engine_adapter.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace kiln::web::api::v1 {
+
+namespace {
+
+// Sets `cancel` once `timeout_ms` pass, unless Stop() comes first; a request's `timeout`
+// shorter than the engine's own. Owns one thread for the query's lifetime.
+class Watchdog {
+ public:
+  Watchdog(int64_t timeout_ms, std::atomic<bool>* cancel)
+      : thread_([this, timeout_ms, cancel] {
+          std::unique_lock<std::mutex> l(mu_);
+          if (!cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [this] { return done_; })) {
+            fired_ = true;
+            cancel->store(true);
+          }
+        }) {}
+  ~Watchdog() { Stop(); }
+
+  // Returns whether the timeout fired before the query finished.
+  bool Stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    return fired_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;   // guarded by mu_
+  bool fired_ = false;  // guarded by mu_ until the thread is joined
+  std::thread thread_;  // last: starts after the members it uses exist
+};
+
+}  // namespace
 
 Result<QueryResult> PromqlQueryEngine::Exec(const QueryRequest& req) {
   const auto begin = std::chrono::steady_clock::now();
@@ -14,9 +55,18 @@ Result<QueryResult> PromqlQueryEngine::Exec(const QueryRequest& req) {
                                             req.interval_ms, opts);
   if (!query.ok()) return query.status();
   const auto prepared = std::chrono::steady_clock::now();
-  auto res = (*query)->Exec();
+  std::atomic<bool> cancel{false};
+  std::optional<Watchdog> watchdog;
+  const auto engine_timeout = engine_->options().timeout.count();
+  if (req.timeout_ms > 0 && req.timeout_ms < engine_timeout)
+    watchdog.emplace(req.timeout_ms, &cancel);
+  auto res = (*query)->Exec(&cancel);
+  const bool timed_out = watchdog.has_value() && watchdog->Stop();
   if (!res.ok()) {
     const Status& s = res.status();
+    if (timed_out && s.Is(StatusCode::kCanceled)) {
+      return Status::Timeout("query timed out in query execution");
+    }
     if (s.Is(StatusCode::kBadData)) return Status::Execution(s.message());
     return s;
   }

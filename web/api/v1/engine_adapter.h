@@ -16,8 +16,8 @@ class PromqlQueryEngine final : public QueryEngine {
 
   // Parse errors come back as kBadData; evaluation errors keep the engine's codes, except
   // that a kBadData raised while running becomes kExecution (it is not a bad parameter).
-  // The request's timeout_ms is not applied yet: promql::Engine only has its global
-  // timeout (--query.timeout), which bounds every query.
+  // A request timeout_ms shorter than the engine's (--query.timeout) cancels the query
+  // when it passes (kTimeout, as upstream); a longer one is capped by the engine's.
   Result<QueryResult> Exec(const QueryRequest& req) override;
 
  private:
