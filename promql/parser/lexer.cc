@@ -98,6 +98,7 @@ class Lexer {
 
   LexResult Run() {
     LexResult r;
+    r.tokens.reserve(in_.size() / 4 + 2);  // one allocation for typical queries
     while (true) {
       Token t = Next();
       if (t.type == TokenType::kComment) continue;

@@ -121,6 +121,7 @@ TEST(ParserTest, Errors) {
       {"", "1:1: parse error: no expression found in input"},
       {"1 +", "1:4: parse error: unexpected end of input"},
       {"foo bar", "1:5: parse error: unexpected identifier \"bar\""},
+      {"foo +\n  bar baz", "2:7: parse error: unexpected identifier \"baz\""},
       {"1 * * 2", "1:5: parse error: unexpected <op:*>"},
       {"(1", "1:3: parse error: unclosed left parenthesis"},
       {"1)", "1:3: parse error: unexpected right parenthesis ')'"},
