@@ -191,6 +191,10 @@ size_t SearchIndex(size_t n, Pred pred) {
   return lo;
 }
 
+// The labels absent()/absent_over_time() give their result: the equality matchers of the
+// selector argument, except __name__ and names matched more than once.
+model::Labels AbsentLabels(const parser::Expr& arg);
+
 // Whether a Vector has two samples with equal labels.
 bool HasDuplicateLabelset(const Vector& v);
 
