@@ -1,5 +1,6 @@
-// Head: the in-memory part of the TSDB, the newest ~chunk_range of samples of every series,
-// backed by the write-ahead log under <dir>/wal.
+// Head: the in-memory part of the TSDB, backed by the write-ahead log under <dir>/wal. It is
+// meant to hold the newest ~chunk_range of samples; until truncation exists it holds
+// everything appended.
 //
 // Writes go through HeadAppender (storage::Appender): staged, logged to the WAL, then
 // applied all at once under isolation so a concurrent query never sees part of a commit.
@@ -69,6 +70,13 @@ struct HeadStats {
   PostingsStats postings;
 };
 
+// WAL replay progress for /api/v1/status/walreplay: segment indexes, -1 when unknown.
+struct WalReplayProgress {
+  int first = -1;
+  int last = -1;
+  int current = -1;
+};
+
 class HeadAppender;
 class HeadQuerier;
 
@@ -92,6 +100,10 @@ class Head final : public storage::Appendable, public storage::Queryable {
   uint64_t NumSeries() const { return num_series_.load(std::memory_order_relaxed); }
   // Top `limit` cardinality figures and head-wide counts.
   HeadStats Stats(size_t limit) const;
+  // Segments of the WAL replay (complete once Open returned). Thread-safe.
+  WalReplayProgress ReplayProgress() const {
+    return {replay_first_.load(), replay_last_.load(), replay_current_.load()};
+  }
   // Metadata of the series with these labels, if any was recorded.
   bool GetMetadata(const model::Labels& labels, model::Metadata* out) const;
 
@@ -153,6 +165,9 @@ class Head final : public storage::Appendable, public storage::Queryable {
   std::atomic<uint64_t> last_series_ref_{0};
   std::atomic<uint64_t> num_series_{0};
   std::atomic<uint64_t> num_chunks_{0};
+  std::atomic<int> replay_first_{-1};  // WAL segments being replayed
+  std::atomic<int> replay_last_{-1};
+  std::atomic<int> replay_current_{-1};
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<AppendBuffers>> pool_;  // guarded by pool_mu_

@@ -89,6 +89,11 @@ TEST(HeadWalTest, RestartReturnsExactlyTheCommittedSamples) {
   }
   auto head = std::move(Open(dir.path())).value();
   ExpectSame(QueryAll(head.get()), want);
+  // One segment from the first run; the reopened WAL starts the next one.
+  WalReplayProgress progress = head->ReplayProgress();
+  EXPECT_EQ(progress.first, 0);
+  EXPECT_EQ(progress.last, 1);
+  EXPECT_EQ(progress.current, 1);
   EXPECT_EQ(head->NumSeries(), 12u);
   model::Metadata got;
   ASSERT_TRUE(head->GetMetadata(a, &got));

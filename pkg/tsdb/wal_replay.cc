@@ -47,6 +47,8 @@ Status WalReplayer::Replay(const std::string& wal_dir) {
   // Segments older than the checkpoint may linger when truncation failed; skip them.
   KILN_ASSIGN_OR_RETURN(auto bounds, wlog::Segments(wal_dir));
   if (first_segment < bounds.first) first_segment = bounds.first;
+  head_->replay_first_ = first_segment;
+  head_->replay_last_ = bounds.second;
   if (bounds.second >= 0 && first_segment <= bounds.second) {
     KILN_ASSIGN_OR_RETURN(auto reader,
                           wlog::Reader::Open({{wal_dir, first_segment, bounds.second}}));
@@ -62,11 +64,15 @@ Status WalReplayer::Replay(const std::string& wal_dir) {
       }
     }
   }
+  head_->replay_current_ = bounds.second;
   return Status::OK();
 }
 
 Status WalReplayer::ReadAll(wlog::Reader* reader) {
-  while (reader->Next()) KILN_RETURN_IF_ERROR(Apply(reader->Record()));
+  while (reader->Next()) {
+    KILN_RETURN_IF_ERROR(Apply(reader->Record()));
+    head_->replay_current_.store(reader->Segment(), std::memory_order_relaxed);
+  }
   return Status::OK();
 }
 
