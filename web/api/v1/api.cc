@@ -96,6 +96,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {{"GET", "POST"}, "/labels", &Api::LabelNames},
       {{"GET"}, "/label/:name/values", &Api::LabelValues},
       {{"GET", "POST"}, "/series", &Api::Series},
+      {{"DELETE"}, "/series", &Api::DropSeries},
       {{"GET"}, "/metadata", &Api::Metadata},
       {{"GET"}, "/targets/metadata", &Api::TargetsMetadata},
       {{"GET"}, "/targets", &Api::Targets},

@@ -88,6 +88,7 @@ class Api {
   ApiResult LabelNames(const ApiRequest& r) const;
   ApiResult LabelValues(const ApiRequest& r) const;
   ApiResult Series(const ApiRequest& r) const;
+  ApiResult DropSeries(const ApiRequest& r) const;  // upstream: internal "not implemented"
   ApiResult Metadata(const ApiRequest& r) const;
   ApiResult TargetsMetadata(const ApiRequest& r) const;
   ApiResult Targets(const ApiRequest& r) const;

@@ -256,6 +256,7 @@ TEST_F(ApiTest, ExemplarsFormatAndParse) {
   EXPECT_EQ(Body("/query_exemplars",
                  {{"query", "up"}, {"start", "1600000000000"}, {"end", "1600000001000"}}),
             R"({"status":"success","data":[]})");
+  EXPECT_EQ(Get("/query_exemplars", {{"query", "1+1"}}).status, 204);
   EXPECT_EQ(Body("/format_query", {{"query", "sum(up)by(job)"}}),
             R"x({"status":"success","data":"sum by (job) (up)"})x");
   EXPECT_EQ(
@@ -296,6 +297,11 @@ TEST_F(ApiTest, RoutingAndAdmin) {
   EXPECT_EQ(res.body, "404 page not found\n");
   EXPECT_EQ(Get("/admin/tsdb/snapshot").status, 405);
   EXPECT_EQ(Get("/labels", {}, "POST").status, 200);
+  EXPECT_EQ(Get("/series", {{"match[]", "up"}}, "DELETE").BodyString(),
+            R"({"status":"error","errorType":"internal","error":"not implemented"})");
+  EXPECT_EQ(Get("/query_exemplars", {{"query", "up"}, {"start", "10"}, {"end", "1"}}).BodyString(),
+            R"({"status":"error","errorType":"bad_data",)"
+            R"("error":"end timestamp must not be before start timestamp"})");
   EXPECT_EQ(Get("/status/buildinfo", {}, "HEAD").status, 200);
   res = Get("/admin/tsdb/delete_series", {}, "POST");
   EXPECT_EQ(res.status, 500);

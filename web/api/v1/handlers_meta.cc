@@ -134,6 +134,10 @@ ApiResult Api::Series(const ApiRequest& r) const {
   return res;
 }
 
+ApiResult Api::DropSeries(const ApiRequest&) const {
+  return ApiResult::Error(Status::Internal("not implemented"));
+}
+
 ApiResult Api::Metadata(const ApiRequest& r) const {
   int64_t limit = -1, per_metric = -1;
   auto parse = [&r](std::string_view name, int64_t* out) {

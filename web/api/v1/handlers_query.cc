@@ -46,6 +46,14 @@ bool Truncate(promql::Value* v, int64_t limit) {
   return false;
 }
 
+bool HasSelector(const promql::parser::Expr& e) {
+  if (e.kind() == promql::parser::Kind::kVectorSelector) return true;
+  for (const auto* c : promql::parser::Children(e)) {
+    if (HasSelector(*c)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ApiResult Api::RunQuery(QueryRequest q, int64_t limit, const ApiRequest& r) const {
@@ -125,13 +133,18 @@ ApiResult Api::QueryExemplars(const ApiRequest& r) const {
   auto end = ParseTimeParam(r, "end", kApiMaxTimeMs);
   if (!end.ok()) return ApiResult::Error(end.status());
   if (*end < *start) {
-    return ApiResult::Error(Status::BadData("end timestamp must not be before start time"));
+    // Upstream's wording differs from query_range's here.
+    return ApiResult::Error(Status::BadData("end timestamp must not be before start timestamp"));
   }
   auto expr = promql::parser::ParseExpr(r.FormValue("query"));
   if (!expr.ok()) return ApiResult::Error(expr.status());
+  ApiResult res;
+  if (!HasSelector(**expr)) {
+    res.no_content = true;  // upstream answers a nil result with 204
+    return res;
+  }
   if (deps_.query_exemplars) return deps_.query_exemplars(r);
   // No exemplar storage yet: the empty answer Grafana's availability probe expects.
-  ApiResult res;
   res.data = [](JsonWriter& w) { w.BeginArray().EndArray(); };
   return res;
 }
