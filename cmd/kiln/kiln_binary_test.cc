@@ -244,6 +244,14 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   ASSERT_EQ(resp.results(0).timeseries_size(), 1);
   EXPECT_EQ(resp.results(0).timeseries(0).samples_size(), kBatches * kPerSeries);
 
+  // And through the HTTP API's PromQL engine.
+  std::string at = std::to_string((t0 + (kBatches * kPerSeries - 1) * 1000) / 1000.0);
+  auto qr = client_->Get(("/api/v1/query?query=count(rw_test)&time=" + at).c_str());
+  ASSERT_TRUE(qr);
+  EXPECT_EQ(qr->status, 200) << qr->body;
+  EXPECT_NE(qr->body.find(R"("value":[)"), std::string::npos) << qr->body;
+  EXPECT_NE(qr->body.find(R"(,"30"]})"), std::string::npos) << qr->body;
+
   auto r = client_->Post("/-/quit", "", "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -253,11 +261,20 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   EXPECT_NE(log.find("See you next time!"), std::string::npos) << log;
 }
 
-TEST_F(KilnBinaryTest, SigtermStopsGracefully) {
-  StartServer({});
+TEST_F(KilnBinaryTest, ApiAndSigterm) {
+  StartServer({"--query.lookback-delta=7m"});
   auto r = client_->Post("/api/v1/write", "", "application/x-protobuf");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+  r = client_->Get("/api/v1/query?query=1%2B1&time=4");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, R"({"status":"success","data":{"resultType":"scalar","result":[4,"2"]}})");
+  r = client_->Get("/api/v1/status/flags");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find(R"("query.lookback-delta":"7m")"), std::string::npos) << r->body;
+  r = client_->Get("/api/v1/status/config");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("scrape_interval: 15s"), std::string::npos) << r->body;
   kill(proc_.pid, SIGTERM);
   EXPECT_EQ(proc_.Wait(), 0);
   std::string log = ReadFile(proc_.err);

@@ -1,6 +1,6 @@
 // kiln: the Prometheus-compatible server. This file only wires components together:
-// flags → logger → config → web server (listening, not ready) → TSDB head (WAL replay) →
-// ready → wait for SIGTERM/SIGINT/quit (SIGHUP/reload reloads the config) → stop in order.
+// flags → logger → config → web server with API v1 (listening, not ready) → TSDB head (WAL replay)
+// → ready → wait for SIGTERM/SIGINT/quit (SIGHUP/reload reloads the config) → stop in order.
 #include <prometheus/registry.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cmd/kiln/deferred_storage.h"
+#include "cmd/kiln/status_source.h"
 #include "pkg/config/config.h"
 #include "pkg/remote/read_handler.h"
 #include "pkg/remote/write_handler.h"
@@ -19,6 +20,9 @@
 #include "pkg/web/server.h"
 #include "pkg/web/standard_routes.h"
 #include "pkg/web/version.h"
+#include "promql/engine.h"
+#include "web/api/v1/engine_adapter.h"
+#include "web/api/v1/register.h"
 
 namespace kiln {
 namespace {
@@ -35,9 +39,10 @@ sigset_t HandledSignals() {
   return set;
 }
 
-Status ReloadConfig(const web::Flags& flags, const Logger& logger) {
+Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* status) {
   logger.Info("Loading configuration file", {{"filename", flags.config_file}});
   Result<config::Config> cfg = config::LoadFile(flags.config_file);
+  status->ConfigLoaded(cfg.ok(), cfg.ok() ? cfg->ToYaml() : "");
   if (!cfg.ok()) {
     logger.Error("Error reloading config", {{"err", cfg.status().message()}});
     return cfg.status().Wrap("couldn't load configuration (--config.file=\"" + flags.config_file +
@@ -48,13 +53,13 @@ Status ReloadConfig(const web::Flags& flags, const Logger& logger) {
 }
 
 // Blocks until SIGTERM or SIGINT; SIGHUP reloads the configuration.
-void WaitForTermination(const web::Flags& flags, const Logger& logger) {
+void WaitForTermination(const web::Flags& flags, const Logger& logger, KilnStatus* status) {
   sigset_t set = HandledSignals();
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      (void)ReloadConfig(flags, logger);
+      (void)ReloadConfig(flags, logger, status);
       continue;
     }
     if (g_quit_via_web.load()) {
@@ -73,6 +78,18 @@ web::Server::Options ServerOptions(const web::Flags& flags) {
   o.route_prefix = flags.RoutePrefix();
   o.worker_threads = 32;
   o.max_queued_connections = static_cast<size_t>(std::max(1, flags.max_connections));
+  return o;
+}
+
+promql::EngineOptions EngineOptions(const web::Flags& flags, const config::Config& cfg) {
+  promql::EngineOptions o;
+  o.max_samples = flags.query_max_samples;
+  o.timeout = std::chrono::milliseconds(flags.query_timeout_ms);
+  o.lookback_delta = flags.lookback_delta_ms;
+  o.enable_delayed_name_removal = flags.FeatureEnabled("promql-delayed-name-removal");
+  o.no_step_subquery_interval = cfg.global.evaluation_interval.millis();
+  o.parser_options.experimental_functions = flags.FeatureEnabled("promql-experimental-functions");
+  o.parser_options.duration_expressions = flags.FeatureEnabled("promql-duration-expr");
   return o;
 }
 
@@ -101,16 +118,21 @@ int Run(const web::Flags& flags) {
     logger.Error("--web.config.file (TLS and authentication) is not supported yet");
     return 1;
   }
-  if (Result<config::Config> cfg = config::LoadFile(flags.config_file); !cfg.ok()) {
+  Result<config::Config> cfg = config::LoadFile(flags.config_file);
+  if (!cfg.ok()) {
     logger.Error("Error loading config (--config.file=" + flags.config_file + ")",
                  {{"file", flags.config_file}, {"err", cfg.status().message()}});
     return 1;
   }
+  KilnStatus status(flags);
+  status.ConfigLoaded(true, cfg->ToYaml());
   prometheus::Registry registry;
   DeferredStorage storage;
   Logger web_logger = logger.With({{"component", "web"}});
   remote::WriteHandler write_handler(&storage, &registry, web_logger);
   remote::ReadHandler read_handler(&storage, web_logger);
+  promql::Engine engine(EngineOptions(flags, *cfg));
+  web::api::v1::PromqlQueryEngine query_engine(&engine, &storage);
   web::Server server(ServerOptions(flags), web_logger);
   web::StandardRoutes routes;
   routes.enable_lifecycle = flags.enable_lifecycle;
@@ -121,8 +143,14 @@ int Run(const web::Flags& flags) {
     g_quit_via_web = true;
     kill(getpid(), SIGTERM);
   };
-  routes.on_reload = [&] { return ReloadConfig(flags, logger); };
+  routes.on_reload = [&] { return ReloadConfig(flags, logger, &status); };
   web::RegisterStandardRoutes(&server, routes);
+  web::api::v1::ApiDeps api;
+  api.queryable = &storage;
+  api.engine = &query_engine;
+  api.status = &status;
+  api.build_info = web::GetBuildInfo();
+  web::api::v1::RegisterApiV1(&server, std::move(api));
   if (Status s = server.Start(); !s.ok()) {
     web_logger.Error("Unable to start web listener", {{"err", s.message()}});
     return 1;
@@ -132,10 +160,11 @@ int Run(const web::Flags& flags) {
   Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &registry, logger);
   if (!head.ok()) return 1;
   storage.Set(head->get(), head->get());
+  status.SetHead(head->get());
   server.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
-  WaitForTermination(flags, logger);
+  WaitForTermination(flags, logger, &status);
   server.SetReady(false);
   server.Stop();  // in-flight requests finish before storage closes
   logger.Info("Stopping storage...");

@@ -1,0 +1,103 @@
+#include "cmd/kiln/status_source.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+namespace kiln {
+
+namespace {
+
+// Go's time.Time JSON form in UTC, e.g. "2026-11-22T00:10:50.123456789Z".
+std::string NowRfc3339() {
+  auto now = std::chrono::system_clock::now();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%09lldZ", static_cast<long long>(ns % 1'000'000'000));
+  return std::string(buf) + frac;
+}
+
+int64_t ThreadCount() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "Threads:") {
+      int64_t n = 0;
+      in >> n;
+      return n;
+    }
+  }
+  return 0;
+}
+
+std::vector<web::api::v1::TsdbStatus::Stat> ToStats(const std::vector<tsdb::PostingsStat>& in) {
+  std::vector<web::api::v1::TsdbStatus::Stat> out;
+  for (const auto& s : in) out.push_back({s.name, s.count});
+  return out;
+}
+
+}  // namespace
+
+KilnStatus::KilnStatus(const web::Flags& flags) : flags_(flags), start_time_(NowRfc3339()) {}
+
+void KilnStatus::ConfigLoaded(bool ok, std::string yaml) {
+  std::lock_guard<std::mutex> l(mu_);
+  last_reload_ok_ = ok;
+  if (!ok) return;
+  config_yaml_ = std::move(yaml);
+  last_config_time_ = NowRfc3339();
+}
+
+std::string KilnStatus::ConfigYaml() {
+  std::lock_guard<std::mutex> l(mu_);
+  return config_yaml_;
+}
+
+web::api::v1::RuntimeInfo KilnStatus::Runtime() {
+  web::api::v1::RuntimeInfo ri;
+  ri.start_time = start_time_;
+  char cwd[4096];
+  ri.cwd = getcwd(cwd, sizeof cwd) != nullptr ? cwd : "";
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ri.reload_config_success = last_reload_ok_;
+    ri.last_config_time = last_config_time_;
+  }
+  ri.goroutine_count = ThreadCount();
+  ri.gomaxprocs = std::thread::hardware_concurrency();
+  const std::string& time = flags_.values.at("storage.tsdb.retention.time");
+  const std::string& size = flags_.values.at("storage.tsdb.retention.size");
+  if (size.empty()) {
+    ri.storage_retention = time.empty() ? "15d" : time;
+  } else {
+    ri.storage_retention = time.empty() ? size : time + " or " + size;
+  }
+  return ri;
+}
+
+Result<web::api::v1::TsdbStatus> KilnStatus::Tsdb(int64_t limit) {
+  tsdb::Head* head = head_.load(std::memory_order_acquire);
+  if (head == nullptr) return Status::Unavailable("TSDB not ready");
+  tsdb::HeadStats hs = head->Stats(static_cast<size_t>(limit));
+  web::api::v1::TsdbStatus st;
+  st.num_series = static_cast<int64_t>(hs.num_series);
+  st.num_label_pairs = static_cast<int64_t>(hs.postings.num_label_pairs);
+  st.chunk_count = static_cast<int64_t>(hs.chunk_count);
+  st.min_time = hs.min_time;
+  st.max_time = hs.max_time;
+  st.series_count_by_metric_name = ToStats(hs.postings.series_count_by_metric_name);
+  st.label_value_count_by_label_name = ToStats(hs.postings.label_value_count_by_label_name);
+  st.memory_in_bytes_by_label_name = ToStats(hs.postings.memory_in_bytes_by_label_name);
+  st.series_count_by_label_value_pair = ToStats(hs.postings.series_count_by_label_value_pair);
+  return st;
+}
+
+}  // namespace kiln
