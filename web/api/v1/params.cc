@@ -1,5 +1,6 @@
 #include "web/api/v1/params.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
