@@ -72,8 +72,19 @@ class Server:
         return self.proc.returncode
 
 
+def minimal_config(directory):
+    """Writes a prometheus.yml with no scrape jobs into `directory` and returns its path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "prometheus.yml")
+    with open(path, "w") as f:
+        f.write("global:\n  scrape_interval: 1h\n")
+    return path
+
+
 def kiln(build_dir, data_dir, log_path, extra=()):
-    return Server([os.path.join(build_dir, "bin", "kiln"), f"--storage.tsdb.path={data_dir}",
+    config = minimal_config(os.path.dirname(os.path.abspath(log_path)))
+    return Server([os.path.join(build_dir, "bin", "kiln"), f"--config.file={config}",
+                   f"--storage.tsdb.path={data_dir}",
                    "--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
                    *extra], log_path)
 

@@ -82,31 +82,38 @@ def last_segment(data):
     return segs[-1]
 
 
+# Each fault damages the last WAL segment and returns the offset where the damage starts.
 def truncate_tail(path):
-    os.truncate(path, os.path.getsize(path) - 37)
+    cut = os.path.getsize(path) - 37
+    os.truncate(path, cut)
+    return cut
 
 
 def flip_bit(path):
+    at = os.path.getsize(path) - 25
     with open(path, "r+b") as f:
-        f.seek(os.path.getsize(path) - 25)
+        f.seek(at)
         b = f.read(1)
-        f.seek(-1, 1)
+        f.seek(at)
         f.write(bytes([b[0] ^ 0x10]))
+    return at
 
 
 def torn_page(path):
-    size = os.path.getsize(path)
+    at = os.path.getsize(path) - 120
     with open(path, "r+b") as f:
-        f.seek(size - 120)
+        f.seek(at)
         f.write(b"\0" * 120)
+    return at
 
 
 def truncated_segment(path):
-    # Cut in the middle of the last 32 KiB page, as a crash during a page write would.
+    # The file ends at the last 32 KiB page boundary: a crash lost the partial page after it.
     size = os.path.getsize(path)
     page = 32 * 1024
-    cut = (size // page) * page + (size % page) // 2 if size % page > 200 else size - 100
+    cut = (size - 1) // page * page
     os.truncate(path, cut)
+    return cut
 
 
 FAULTS = {"truncated record": truncate_tail, "flipped CRC bit": flip_bit,
@@ -114,17 +121,28 @@ FAULTS = {"truncated record": truncate_tail, "flipped CRC bit": flip_bit,
 
 
 def test_fault_injection(args, work):
-    # A fresh WAL with one request per record group, so damage at the tail costs at most the
-    # last couple of requests.
+    # After each acknowledged request, note where the WAL ends: a request whose records all
+    # end before the damage offset must survive the repair.
     base = os.path.join(work, "fault-base")
     srv = e2e.kiln(args.build_dir, base, os.path.join(work, "fault-base.log"))
     srv.wait_ready()
-    acked = ack_all(srv.url, list(e2e.random_batches(seed=4, n_requests=30)))
+    acked, ends = [], []
+    for b in e2e.random_batches(seed=4, n_requests=300):
+        status, text = e2e.send(srv.url, b)
+        assert status // 100 == 2, f"remote_write answered {status}: {text}"
+        seg = last_segment(base)
+        acked.append(b)
+        ends.append((os.path.basename(seg), os.path.getsize(seg)))
     srv.kill9()
+    all_acked = e2e.expected_set(acked)
     for name, inject in FAULTS.items():
         data = os.path.join(work, "fault-" + name.replace(" ", "-"))
         shutil.copytree(base, data)
-        inject(last_segment(data))
+        seg = last_segment(data)
+        at = inject(seg)
+        before = [b for b, (s, end) in zip(acked, ends)
+                  if s < os.path.basename(seg) or end <= at]
+        assert len(before) > len(acked) // 2, f"{name}: damage too early to be a tail fault"
         log = os.path.join(work, f"fault-{name.replace(' ', '-')}.log")
         srv = e2e.kiln(args.build_dir, data, log)
         srv.wait_ready()
@@ -132,12 +150,11 @@ def test_fault_injection(args, work):
         assert "corrupt" in text or "repair" in text, f"{name}: damage not reported in the log:\n{text}"
         assert srv.stop() == 0, f"{name}: kiln did not exit cleanly"
         got = e2e.dump(PROMTOOL, data)
-        all_acked = e2e.expected_set(acked)
-        must_keep = e2e.expected_set(acked[:-2])
+        must_keep = e2e.expected_set(before)
         assert got <= all_acked, diff(f"{name}: samples that were never written", all_acked, got)
         assert must_keep <= got, diff(f"{name}: samples lost before the damage", must_keep, got)
-        print(f"fault '{name}': kept {len(got)} of {len(all_acked)} samples, "
-              f"all {len(must_keep)} before the damage")
+        print(f"fault '{name}' at offset {at}: kept {len(got)} of {len(all_acked)} samples, "
+              f"all {len(must_keep)} acknowledged before the damage")
 
 
 def diff(what, want, got):
