@@ -110,6 +110,75 @@ Result<std::unique_ptr<tsdb::Head>> OpenStorage(const web::Flags& flags,
   return head;
 }
 
+// Everything the web server's routes reference; lives as long as the server.
+struct Components {
+  Components(const web::Flags& flags, const config::Config& cfg, const Logger& web_logger)
+      : status(flags),
+        write_handler(&storage, &registry, web_logger),
+        read_handler(&storage, web_logger),
+        engine(EngineOptions(flags, cfg)),
+        query_engine(&engine, &storage) {}
+
+  KilnStatus status;
+  prometheus::Registry registry;
+  DeferredStorage storage;
+  remote::WriteHandler write_handler;
+  remote::ReadHandler read_handler;
+  promql::Engine engine;
+  web::api::v1::PromqlQueryEngine query_engine;
+};
+
+void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c,
+                    web::Server* server) {
+  web::StandardRoutes routes;
+  routes.enable_lifecycle = flags.enable_lifecycle;
+  routes.registry = &c->registry;
+  routes.write_handler = flags.enable_remote_write_receiver ? &c->write_handler : nullptr;
+  routes.read_handler = &c->read_handler;
+  routes.on_quit = [] {
+    g_quit_via_web = true;
+    kill(getpid(), SIGTERM);
+  };
+  routes.on_reload = [&flags, logger, c] { return ReloadConfig(flags, logger, &c->status); };
+  web::RegisterStandardRoutes(server, routes);
+  web::api::v1::ApiDeps api;
+  api.queryable = &c->storage;
+  api.engine = &c->query_engine;
+  api.status = &c->status;
+  api.build_info = web::GetBuildInfo();
+  web::api::v1::RegisterApiV1(server, std::move(api));
+}
+
+// Listens, opens storage, serves until told to stop, then stops in order. Returns the exit
+// code.
+int Serve(const web::Flags& flags, const Logger& logger, Components* c) {
+  Logger web_logger = logger.With({{"component", "web"}});
+  web::Server server(ServerOptions(flags), web_logger);
+  RegisterRoutes(flags, logger, c, &server);
+  if (Status s = server.Start(); !s.ok()) {
+    web_logger.Error("Unable to start web listener", {{"err", s.message()}});
+    return 1;
+  }
+  web_logger.Info("Start listening for connections", {{"address", flags.listen_address}});
+  Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &c->registry, logger);
+  if (!head.ok()) return 1;
+  c->storage.Set(head->get(), head->get());
+  c->status.SetHead(head->get());
+  server.SetReady(true);
+  logger.Info("Server is ready to receive web requests.");
+
+  WaitForTermination(flags, logger, &c->status);
+  server.SetReady(false);
+  server.Stop();  // in-flight requests finish before storage closes
+  logger.Info("Stopping storage...");
+  if (Status s = (*head)->Close(); !s.ok()) {
+    logger.Error("Closing storage failed", {{"err", s.ToString()}});
+    return 1;
+  }
+  logger.Info("See you next time!");
+  return 0;
+}
+
 int Run(const web::Flags& flags) {
   Logger logger(flags.log_level, flags.log_format);
   const web::BuildInfo& build = web::GetBuildInfo();
@@ -124,56 +193,9 @@ int Run(const web::Flags& flags) {
                  {{"file", flags.config_file}, {"err", cfg.status().message()}});
     return 1;
   }
-  KilnStatus status(flags);
-  status.ConfigLoaded(true, cfg->ToYaml());
-  prometheus::Registry registry;
-  DeferredStorage storage;
-  Logger web_logger = logger.With({{"component", "web"}});
-  remote::WriteHandler write_handler(&storage, &registry, web_logger);
-  remote::ReadHandler read_handler(&storage, web_logger);
-  promql::Engine engine(EngineOptions(flags, *cfg));
-  web::api::v1::PromqlQueryEngine query_engine(&engine, &storage);
-  web::Server server(ServerOptions(flags), web_logger);
-  web::StandardRoutes routes;
-  routes.enable_lifecycle = flags.enable_lifecycle;
-  routes.registry = &registry;
-  routes.write_handler = flags.enable_remote_write_receiver ? &write_handler : nullptr;
-  routes.read_handler = &read_handler;
-  routes.on_quit = [] {
-    g_quit_via_web = true;
-    kill(getpid(), SIGTERM);
-  };
-  routes.on_reload = [&] { return ReloadConfig(flags, logger, &status); };
-  web::RegisterStandardRoutes(&server, routes);
-  web::api::v1::ApiDeps api;
-  api.queryable = &storage;
-  api.engine = &query_engine;
-  api.status = &status;
-  api.build_info = web::GetBuildInfo();
-  web::api::v1::RegisterApiV1(&server, std::move(api));
-  if (Status s = server.Start(); !s.ok()) {
-    web_logger.Error("Unable to start web listener", {{"err", s.message()}});
-    return 1;
-  }
-  web_logger.Info("Start listening for connections", {{"address", flags.listen_address}});
-
-  Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &registry, logger);
-  if (!head.ok()) return 1;
-  storage.Set(head->get(), head->get());
-  status.SetHead(head->get());
-  server.SetReady(true);
-  logger.Info("Server is ready to receive web requests.");
-
-  WaitForTermination(flags, logger, &status);
-  server.SetReady(false);
-  server.Stop();  // in-flight requests finish before storage closes
-  logger.Info("Stopping storage...");
-  if (Status s = (*head)->Close(); !s.ok()) {
-    logger.Error("Closing storage failed", {{"err", s.ToString()}});
-    return 1;
-  }
-  logger.Info("See you next time!");
-  return 0;
+  Components components(flags, *cfg, logger.With({{"component", "web"}}));
+  components.status.ConfigLoaded(true, cfg->ToYaml());
+  return Serve(flags, logger, &components);
 }
 
 }  // namespace
