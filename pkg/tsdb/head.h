@@ -91,7 +91,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   std::unique_ptr<storage::Appender> NewAppender() override;
   Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
 
-  // Flushes and closes the WAL. The head must not be used afterwards.
+  // Flushes and closes the WAL and chunks_head/. The head must not be used afterwards
+  // (chunks already handed to queriers stay readable). Idempotent.
   Status Close();
 
   // Time bounds of the samples in the head (INT64_MAX / INT64_MIN while empty).
