@@ -127,6 +127,9 @@ void RangeFunctionEval::EvalSeries(const RawSeries& rs, Matrix* out) {
     std::erase_if(window, [](const FPoint& p) { return model::IsStaleNaN(p.f); });
     if (extended && !raw_extended) window = ExtendFloats(window, ref - range_, ref, smoothed_);
     if (window.empty()) continue;
+    // The window's points are what this step holds in memory.
+    ev_->AddSamples(static_cast<int64_t>(window.size()));
+    ev_->ReleaseSamples(static_cast<int64_t>(window.size()));
     any_at_step_[step] = true;
     step_out.clear();
     fc.ts = ts;

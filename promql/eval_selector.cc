@@ -37,7 +37,6 @@ std::vector<RawSeries> Evaluator::SelectSeries(const parser::VectorSelector& vs,
       rs.floats.push_back({t, v});
     }
     if (Status st = it->err(); !st.ok()) throw EvalError{st};
-    AddSamples(static_cast<int64_t>(rs.floats.size()));
     out.push_back(std::move(rs));
   }
   if (Status st = set->err(); !st.ok()) throw EvalError{st};
@@ -79,7 +78,6 @@ Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool samp
       }
       s.floats.push_back({ts, v});
     }
-    ReleaseSamples(static_cast<int64_t>(rs.floats.size()));
     if (s.floats.empty()) continue;
     AddSamples(static_cast<int64_t>(s.floats.size()));
     out.push_back(std::move(s));
@@ -100,6 +98,7 @@ Matrix Evaluator::EvalMatrixSelectorRaw(const parser::MatrixSelector& ms) {
       Series s;
       s.metric = std::move(rs.metric);
       s.floats = ExtendFloats(rs.floats, ref - ms.range, ref, vs.smoothed);
+      AddSamples(static_cast<int64_t>(s.floats.size()));
       if (!s.floats.empty()) out.push_back(std::move(s));
     }
     return out;
@@ -112,6 +111,7 @@ Matrix Evaluator::EvalMatrixSelectorRaw(const parser::MatrixSelector& ms) {
     for (const FPoint& p : rs.floats) {
       if (p.t > ref - ms.range && !model::IsStaleNaN(p.f)) s.floats.push_back(p);
     }
+    AddSamples(static_cast<int64_t>(s.floats.size()));
     if (!s.floats.empty()) out.push_back(std::move(s));
   }
   return out;

@@ -238,7 +238,17 @@ Matrix Evaluator::RangeEval(const std::vector<const parser::Expr*>& args, const 
   }
   std::vector<const Matrix*> ptrs;
   for (const Matrix& m : mats) ptrs.push_back(&m);
-  return RangeEvalMatrices(ptrs, fn);
+  int64_t before = cur_samples_;
+  Matrix out = RangeEvalMatrices(ptrs, fn);
+  // The inputs are released now; only the output stays in memory (as upstream counts).
+  int64_t held = 0;
+  for (const Matrix& m : mats) {
+    for (const Series& s : m) held += static_cast<int64_t>(s.floats.size());
+  }
+  int64_t produced = 0;
+  for (const Series& s : out) produced += static_cast<int64_t>(s.floats.size());
+  cur_samples_ = std::max<int64_t>(0, before - held) + produced;
+  return out;
 }
 
 Matrix Evaluator::RangeEvalMatrices(const std::vector<const Matrix*>& mats, const StepFn& fn) {

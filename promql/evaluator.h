@@ -120,7 +120,8 @@ class Evaluator {
   int64_t cur_samples() const { return cur_samples_; }
   void set_cur_samples(int64_t n) { cur_samples_ = n; }
 
-  // Storage access: the series matching `vs`, with raw samples in [mint, maxt].
+  // Storage access: the series matching `vs`, with raw samples in [mint, maxt]. Callers
+  // account for the samples they keep (AddSamples), as Prometheus counts loaded points.
   std::vector<RawSeries> SelectSeries(const parser::VectorSelector& vs, int64_t mint, int64_t maxt);
 
   // Node evaluators, one file each.
