@@ -1,7 +1,6 @@
 #include "pkg/discovery/manager.h"
 
-#include <optional>
-
+#include "pkg/discovery/config_fingerprint.h"
 #include "pkg/discovery/dns_discoverer.h"
 #include "pkg/discovery/file_discoverer.h"
 #include "pkg/discovery/http_discoverer.h"
@@ -9,66 +8,9 @@
 namespace kiln::discovery {
 namespace {
 
-// Serialises a config struct through its Fields() list, secrets included, so two configs
-// compare equal exactly when every field does.
-class Fingerprint {
- public:
-  template <typename T>
-  void operator()(const char* key, const T& v) {
-    out_ += key;
-    out_ += '=';
-    Add(v);
-    out_ += ';';
-  }
-  void File(const char* key, const std::string& v) { (*this)(key, v); }
-  void FileList(const char* key, const std::vector<std::string>& v) { (*this)(key, v); }
-  void Secret(const char* key, const std::string& v) { (*this)(key, v); }
-  void SecretList(const char* key, const std::vector<std::string>& v) { (*this)(key, v); }
-  void UnsupportedSD(const std::vector<config::UnsupportedSDConfig>&) {}
-  const std::string& str() const { return out_; }
-
- private:
-  void Add(const std::string& s) { out_ += std::to_string(s.size()) + ":" + s; }
-  void Add(bool b) { out_ += b ? "t" : "f"; }
-  void Add(const config::Duration& d) { out_ += std::to_string(d.millis()); }
-  template <typename T>
-  requires std::is_arithmetic_v<T>
-  void Add(T v) { out_ += std::to_string(v); }
-  template <typename T>
-  void Add(const std::vector<T>& v) {
-    out_ += '[';
-    for (const auto& x : v) Add(x), out_ += ',';
-    out_ += ']';
-  }
-  template <typename T>
-  void Add(const std::map<std::string, T>& m) {
-    out_ += '{';
-    for (const auto& [k, x] : m) Add(k), out_ += ':', Add(x), out_ += ',';
-    out_ += '}';
-  }
-  template <typename T>
-  void Add(const std::optional<T>& v) {
-    if (v)
-      Add(*v);
-    else
-      out_ += "null";
-  }
-  template <typename T>
-  requires requires(Fingerprint& f, const T& v) { T::Fields(f, v); }
-  void Add(const T& v) {
-    out_ += '(';
-    T::Fields(*this, v);
-    out_ += ')';
-  }
-
-  std::string out_;
-};
-
 template <typename T>
 std::string Key(const char* kind, const T& cfg) {
-  Fingerprint f;
-  f(kind, cfg);
-  return f.str();
+  return kind + ConfigFingerprint(cfg);
 }
 
 std::vector<TargetGroup> StaticGroups(const std::vector<config::StaticConfig>& cfgs) {

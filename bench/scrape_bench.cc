@@ -1,0 +1,54 @@
+// Steady-state scrape append: 1,000 series already in the scrape cache and the head, parsed
+// and appended once per iteration (no HTTP), as a scrape loop does every interval.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "pkg/config/config.h"
+#include "pkg/scrape/scrape_loop.h"
+#include "pkg/tsdb/head.h"
+
+namespace {
+
+using namespace kiln;
+
+std::string Page(int series) {
+  std::string body = "# HELP bench_metric A benchmark metric.\n# TYPE bench_metric gauge\n";
+  for (int i = 0; i < series; ++i) {
+    body += "bench_metric{shard=\"" + std::to_string(i % 10) + "\",id=\"" + std::to_string(i) +
+            "\"} " + std::to_string(i * 1.5) + "\n";
+  }
+  return body;
+}
+
+void BM_SteadyStateScrape(benchmark::State& state) {
+  const int kSeries = static_cast<int>(state.range(0));
+  tsdb::HeadOptions ho;
+  ho.enable_wal = false;
+  auto head = tsdb::Head::Open(ho);
+  auto cfg = config::Load(
+      "scrape_configs:\n- job_name: bench\n  static_configs:\n  - targets: ['127.0.0.1:1']\n",
+      "bench.yml", "/tmp");
+  auto sc = std::make_shared<const config::ScrapeConfig>(cfg->scrape_configs[0]);
+  auto labels = scrape::PopulateLabels({}, model::Labels{{"__address__", "127.0.0.1:1"}}, *sc);
+  auto target = std::make_shared<scrape::Target>(labels->labels, labels->discovered, sc->params);
+  scrape::ScrapeMetrics metrics(nullptr);
+  scrape::ScrapeLoop loop(target, sc, head->get(), &metrics, 0, Logger());
+  const std::string body = Page(kSeries);
+  int64_t t = 1000;
+  for (auto _ : state) {
+    auto app = (*head)->NewAppender();
+    scrape::AppendStats stats;
+    kiln::Status s = loop.Append(app.get(), body, "text/plain; version=0.0.4", t, &stats);
+    if (!s.ok() || !app->Commit().ok()) state.SkipWithError("append failed");
+    t += 15000;
+  }
+  // Seconds per sample (printed with an SI prefix, e.g. "120n" = 120 ns).
+  state.counters["time_per_sample"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kSeries,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  (void)(*head)->Close();
+}
+BENCHMARK(BM_SteadyStateScrape)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace

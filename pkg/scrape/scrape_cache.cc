@@ -1,0 +1,101 @@
+#include "pkg/scrape/scrape_cache.h"
+
+#include <algorithm>
+
+namespace kiln::scrape {
+namespace {
+
+// Suffixes that series of a family carry beyond the family name.
+constexpr std::string_view kFamilySuffixes[] = {"_bucket",  "_sum",  "_count",  "_total",
+                                                "_created", "_info", "_gcount", "_gsum"};
+
+}  // namespace
+
+ScrapeCache::Entry* ScrapeCache::Find(std::string_view series) {
+  auto it = series_.find(series);
+  return it == series_.end() ? nullptr : &it->second;
+}
+
+ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
+  return &series_.emplace(std::string(series), Entry{}).first->second;
+}
+
+void ScrapeCache::End(bool success) {
+  prev_iter_ = iter_;
+  if (!success) return;
+  std::erase_if(series_,
+                [this](const auto& kv) { return kv.second.last_iter + kEvictAfter < iter_; });
+  size_t before = metadata_.size();
+  std::erase_if(metadata_,
+                [this](const auto& kv) { return kv.second.last_iter + kEvictAfter < iter_; });
+  if (metadata_.size() != before) metadata_dirty_ = true;
+}
+
+ScrapeCache::MetaEntry* ScrapeCache::Meta(std::string_view family) {
+  auto it = metadata_.find(family);
+  if (it == metadata_.end()) {
+    it = metadata_.emplace(std::string(family), MetaEntry{}).first;
+    it->second.last_change = iter_;
+    last_meta_change_ = iter_;
+    metadata_dirty_ = true;
+  }
+  it->second.last_iter = iter_;
+  return &it->second;
+}
+
+void ScrapeCache::SetType(std::string_view family, model::MetricType t) {
+  MetaEntry* m = Meta(family);
+  if (m->meta.type != t) {
+    m->meta.type = t;
+    m->last_change = iter_;
+    last_meta_change_ = iter_;
+    metadata_dirty_ = true;
+  }
+}
+
+void ScrapeCache::SetHelp(std::string_view family, std::string_view help) {
+  MetaEntry* m = Meta(family);
+  if (m->meta.help != help) {
+    m->meta.help.assign(help);
+    m->last_change = iter_;
+    last_meta_change_ = iter_;
+    metadata_dirty_ = true;
+  }
+}
+
+void ScrapeCache::SetUnit(std::string_view family, std::string_view unit) {
+  MetaEntry* m = Meta(family);
+  if (m->meta.unit != unit) {
+    m->meta.unit.assign(unit);
+    m->last_change = iter_;
+    last_meta_change_ = iter_;
+    metadata_dirty_ = true;
+  }
+}
+
+const model::Metadata* ScrapeCache::GetMetadata(std::string_view metric, std::string* family,
+                                                bool* changed) const {
+  auto it = metadata_.find(metric);
+  for (size_t i = 0; it == metadata_.end() && i < std::size(kFamilySuffixes); ++i) {
+    std::string_view suffix = kFamilySuffixes[i];
+    if (metric.size() > suffix.size() && metric.ends_with(suffix)) {
+      it = metadata_.find(metric.substr(0, metric.size() - suffix.size()));
+    }
+  }
+  if (it == metadata_.end()) return nullptr;
+  *family = it->first;
+  *changed = it->second.last_change == iter_;
+  return &it->second.meta;
+}
+
+std::vector<MetricMetadata> ScrapeCache::TakeMetadata() {
+  metadata_dirty_ = false;
+  std::vector<MetricMetadata> out;
+  out.reserve(metadata_.size());
+  for (const auto& [name, m] : metadata_) out.push_back({name, m.meta});
+  std::sort(out.begin(), out.end(),
+            [](const MetricMetadata& a, const MetricMetadata& b) { return a.metric < b.metric; });
+  return out;
+}
+
+}  // namespace kiln::scrape

@@ -1,0 +1,99 @@
+// ScrapeCache: per-target memory of what earlier scrapes produced, so a steady-state scrape
+// does no label parsing and no allocation for known series, and so staleness can be detected.
+//
+// Series are keyed by their exposition text (textparse::Parser::Series(): equal text ⇒ equal
+// labels) and map to the storage ref and final labels, or to "dropped by
+// metric_relabel_configs". Every append (a successful scrape, or the empty append after a
+// failed one) is one iteration; a series appended in the previous iteration but not in this
+// one gets a stale marker. Metadata (type/help/unit) is kept per metric family with the
+// iteration it last changed in. Entries unseen for kEvictAfter successful iterations are
+// dropped, as upstream does.
+//
+// Not thread-safe: owned and used by one ScrapeLoop.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pkg/model/labels.h"
+#include "pkg/model/metadata.h"
+#include "pkg/scrape/target.h"
+#include "pkg/storage/appender.h"
+
+namespace kiln::scrape {
+
+class ScrapeCache {
+ public:
+  static constexpr uint64_t kEvictAfter = 10;
+
+  struct Entry {
+    storage::SeriesRef ref = 0;
+    model::Labels labels;  // final labels (after target labels and metric relabeling)
+    std::string metric;    // metric name, for metadata lookups
+    uint64_t last_iter = 0;
+    bool dropped = false;         // metric_relabel_configs dropped it
+    bool track_staleness = true;  // false for samples with explicit timestamps
+  };
+
+  // Starts an iteration (one append).
+  void Begin() { ++iter_; }
+  uint64_t iter() const { return iter_; }
+
+  // The entry for this series text, or null.
+  Entry* Find(std::string_view series);
+  // Adds an entry for a series not found. REQUIRES: Find(series) == nullptr.
+  Entry* Add(std::string_view series);
+
+  // Calls f(const Entry&) for each tracked series of the previous iteration that was not
+  // appended in this one.
+  template <typename F>
+  void ForEachStale(F&& f) const {
+    if (prev_iter_ == 0) return;
+    for (const auto& [text, e] : series_) {
+      if (e.last_iter == prev_iter_ && !e.dropped && e.track_staleness) f(e);
+    }
+  }
+  // Ends the iteration; a successful one evicts old entries.
+  void End(bool success);
+
+  // Metadata, from # TYPE / # HELP / # UNIT lines of the current iteration.
+  void SetType(std::string_view family, model::MetricType t);
+  void SetHelp(std::string_view family, std::string_view help);
+  void SetUnit(std::string_view family, std::string_view unit);
+  // Metadata of the family a series belongs to (trying the name, then the name without a
+  // _bucket/_sum/_count/_total/… suffix); null when unknown. `changed` tells whether it
+  // changed in this iteration.
+  const model::Metadata* GetMetadata(std::string_view metric, std::string* family,
+                                     bool* changed) const;
+  // Whether any family's metadata changed in this iteration.
+  bool metadata_changed_now() const { return last_meta_change_ == iter_; }
+  // Whether metadata was added, changed or evicted since the last TakeMetadata.
+  bool metadata_dirty() const { return metadata_dirty_; }
+  std::vector<MetricMetadata> TakeMetadata();
+
+  size_t size() const { return series_.size(); }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  struct MetaEntry {
+    model::Metadata meta;
+    uint64_t last_iter = 0;
+    uint64_t last_change = 0;
+  };
+  MetaEntry* Meta(std::string_view family);
+
+  uint64_t iter_ = 0;
+  uint64_t prev_iter_ = 0;
+  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> series_;
+  std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
+  bool metadata_dirty_ = false;
+  uint64_t last_meta_change_ = 0;
+};
+
+}  // namespace kiln::scrape

@@ -1,0 +1,64 @@
+// ScrapePool: the targets of one scrape job and their loops (upstream's scrapePool).
+//
+// Sync builds targets from the job's discovered groups (PopulateLabels); a target whose
+// identity (labels + URL) is unchanged keeps its running loop, new targets get a loop, and
+// targets that disappeared have their loop stopped with stale markers. Targets dropped by
+// relabeling are kept for the API (at most keep_dropped_targets when it is non-zero).
+// Reload applies a changed scrape config by restarting every loop with the new settings.
+//
+// Thread-safe: every method takes mu_; loops are stopped outside it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pkg/discovery/target_group.h"
+#include "pkg/scrape/scrape_loop.h"
+
+namespace kiln::scrape {
+
+class ScrapePool {
+ public:
+  ScrapePool(std::shared_ptr<const config::ScrapeConfig> cfg, storage::Appendable* appendable,
+             ScrapeMetrics* metrics, uint64_t offset_seed, Logger logger);
+  ~ScrapePool();
+  ScrapePool(const ScrapePool&) = delete;
+  ScrapePool& operator=(const ScrapePool&) = delete;
+
+  void Sync(const std::vector<discovery::TargetGroup>& groups);
+  void Reload(std::shared_ptr<const config::ScrapeConfig> cfg);
+  // Stops every loop without stale markers (shutdown).
+  void Stop();
+
+  std::shared_ptr<const config::ScrapeConfig> config() const;
+  // Active targets sorted by URL.
+  std::vector<std::shared_ptr<Target>> ActiveTargets() const;
+  // Discovered labels of targets dropped by relabeling (capped by keep_dropped_targets).
+  std::vector<model::Labels> DroppedTargets() const;
+  // How many targets relabeling dropped, whether kept or not.
+  size_t DroppedCount() const;
+
+ private:
+  using Loops = std::map<uint64_t, std::unique_ptr<ScrapeLoop>>;  // by Target::hash()
+
+  // Builds targets and starts new loops; returns the loops to stop. REQUIRES: mu_ held.
+  std::vector<std::unique_ptr<ScrapeLoop>> SyncLocked();
+
+  storage::Appendable* const appendable_;
+  ScrapeMetrics* const metrics_;
+  const uint64_t offset_seed_;
+  const Logger logger_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const config::ScrapeConfig> cfg_;  // guarded by mu_
+  std::vector<discovery::TargetGroup> groups_;       // last synced; guarded by mu_
+  Loops loops_;                                      // guarded by mu_
+  std::vector<model::Labels> dropped_;               // guarded by mu_
+  size_t dropped_count_ = 0;                         // guarded by mu_
+  bool stopped_ = false;                             // guarded by mu_
+};
+
+}  // namespace kiln::scrape

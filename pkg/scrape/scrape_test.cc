@@ -1,0 +1,396 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "pkg/discovery/manager.h"
+#include "pkg/model/value.h"
+#include "pkg/scrape/manager.h"
+#include "pkg/tsdb/head.h"
+#include "pkg/tsdb/head_test_util.h"
+
+namespace kiln::scrape {
+namespace {
+
+using namespace std::chrono_literals;
+using tsdb::testing::SeriesSamples;
+using tsdb::testing::TempDir;
+
+// An exporter whose page the test changes between scrapes.
+class FixtureExporter {
+ public:
+  FixtureExporter() {
+    server_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_headers_ = req.headers;
+      res.status = status_;
+      res.set_content(body_, content_type_);
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FixtureExporter() {
+    server_.stop();
+    thread_.join();
+  }
+  void Serve(std::string body, int status = 200,
+             std::string content_type = "text/plain; version=0.0.4") {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = std::move(body);
+    status_ = status;
+    content_type_ = std::move(content_type);
+  }
+  std::string Header(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = last_headers_.find(name);
+    return it == last_headers_.end() ? "" : it->second;
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::string body_;
+  int status_ = 200;
+  std::string content_type_;
+  httplib::Headers last_headers_;
+};
+
+config::Config LoadConfig(const std::string& yaml) {
+  auto cfg = config::Load(yaml, "prometheus.yml", "/tmp");
+  EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+  return std::move(*cfg);
+}
+
+// A job scraping `address` with `extra` YAML lines added to the scrape config.
+std::string JobYaml(const std::string& address, const std::string& extra = "") {
+  return "scrape_configs:\n- job_name: test\n  scrape_interval: 1s\n  static_configs:\n"
+         "  - targets: ['" +
+         address + "']\n" + extra;
+}
+
+class ScrapeLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tsdb::HeadOptions o;
+    o.dir = dir_.path();
+    auto head = tsdb::Head::Open(o);
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    head_ = std::move(*head);
+  }
+  void TearDown() override {
+    loop_.reset();
+    ASSERT_TRUE(head_->Close().ok());
+  }
+
+  // A loop for the first target of the job (never started: the test drives the scrapes).
+  void MakeLoop(const std::string& extra = "") {
+    cfg_ = std::make_shared<const config::ScrapeConfig>(
+        LoadConfig(JobYaml(exporter_.address(), extra)).scrape_configs[0]);
+    auto r = PopulateLabels({}, model::Labels{{"__address__", exporter_.address()}}, *cfg_);
+    ASSERT_TRUE(r.ok());
+    auto target = std::make_shared<Target>(r->labels, r->discovered, cfg_->params);
+    loop_ = std::make_unique<ScrapeLoop>(target, cfg_, head_.get(), &metrics_, 0, Logger());
+  }
+
+  SeriesSamples Query(const std::string& name_regex = ".+") {
+    auto q = head_->NewQuerier(0, model::kMaxTime);
+    EXPECT_TRUE(q.ok());
+    auto m = model::Matcher::Make(model::MatchType::kRegexMatch, "__name__", name_regex);
+    auto set = (*q)->Select(true, nullptr, {*m});
+    return tsdb::testing::ReadAll(set.get());
+  }
+
+  // Values of one series as strings ("stale" for stale markers), for compact assertions.
+  std::vector<std::string> Values(const std::string& series) {
+    SeriesSamples all = Query();
+    std::vector<std::string> out;
+    for (const auto& s : all[series]) {
+      out.push_back(std::to_string(s.t) + ":" +
+                    (model::IsStaleNaN(s.v) ? "stale" : std::to_string(static_cast<int>(s.v))));
+    }
+    return out;
+  }
+
+  static std::string S(const std::string& name, const std::string& extra = "") {
+    return "{__name__=\"" + name + "\", " + extra + "instance=\"" + address_ + "\", job=\"test\"}";
+  }
+
+  TempDir dir_;
+  std::unique_ptr<tsdb::Head> head_;
+  FixtureExporter exporter_;
+  ScrapeMetrics metrics_{nullptr};
+  std::shared_ptr<const config::ScrapeConfig> cfg_;
+  std::unique_ptr<ScrapeLoop> loop_;
+  static inline std::string address_;
+};
+
+using V = std::vector<std::string>;
+
+TEST_F(ScrapeLoopTest, SamplesReportSeriesAndStaleness) {
+  address_ = exporter_.address();
+  MakeLoop();
+  exporter_.Serve(
+      "# HELP foo Foo help.\n# TYPE foo counter\nfoo{a=\"1\"} 1\nfoo{a=\"2\"} 2\nbar 3\n");
+  loop_->ScrapeAndReport(1000);
+  exporter_.Serve("# HELP foo Foo help.\n# TYPE foo counter\nfoo{a=\"1\"} 4\nbar 5\n");
+  loop_->ScrapeAndReport(2000);
+
+  EXPECT_EQ(Values(S("foo", "a=\"1\", ")), (V{"1000:1", "2000:4"}));
+  EXPECT_EQ(Values(S("foo", "a=\"2\", ")), (V{"1000:2", "2000:stale"}));
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:1"}));
+  EXPECT_EQ(Values(S("scrape_samples_scraped")), (V{"1000:3", "2000:2"}));
+  EXPECT_EQ(Values(S("scrape_samples_post_metric_relabeling")), (V{"1000:3", "2000:2"}));
+  EXPECT_EQ(Values(S("scrape_series_added")), (V{"1000:3", "2000:0"}));
+  EXPECT_EQ(Query("scrape_duration_seconds").size(), 1u);
+
+  const Target& t = *loop_->target();
+  EXPECT_EQ(t.health(), TargetHealth::kUp);
+  EXPECT_EQ(t.last_scrape_ms(), 2000);
+  model::Metadata md;
+  ASSERT_TRUE(t.GetMetadata("foo", &md));
+  EXPECT_EQ(md.type, model::MetricType::kCounter);
+  EXPECT_EQ(md.help, "Foo help.");
+  model::Metadata stored;
+  ASSERT_TRUE(head_->GetMetadata(
+      model::Labels{{"__name__", "foo"}, {"a", "1"}, {"instance", address_}, {"job", "test"}},
+      &stored));
+  EXPECT_EQ(stored.help, "Foo help.");
+
+  EXPECT_NE(exporter_.Header("Accept").find("text/plain;version=0.0.4"), std::string::npos);
+  EXPECT_EQ(exporter_.Header("Accept-Encoding"), "gzip");
+  EXPECT_EQ(exporter_.Header("X-Prometheus-Scrape-Timeout-Seconds"), "1");
+  EXPECT_EQ(exporter_.Header("User-Agent"), std::string(kUserAgent));
+
+  // A failed scrape: up=0 and every series of the last good scrape goes stale.
+  exporter_.Serve("oops", 500);
+  loop_->ScrapeAndReport(3000);
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:1", "3000:0"}));
+  EXPECT_EQ(Values(S("foo", "a=\"1\", ")), (V{"1000:1", "2000:4", "3000:stale"}));
+  EXPECT_EQ(Values(S("bar")), (V{"1000:3", "2000:5", "3000:stale"}));
+  EXPECT_EQ(t.health(), TargetHealth::kDown);
+  EXPECT_EQ(t.last_error(), "server returned HTTP status 500 Internal Server Error");
+
+  // Recovery, then the target goes away: stale markers for its series and the report series.
+  exporter_.Serve("bar 6\n");
+  loop_->ScrapeAndReport(4000);
+  EXPECT_EQ(Values(S("scrape_series_added")), (V{"1000:3", "2000:0", "3000:0", "4000:0"}));
+  loop_->Stop(true);
+  V bar = Values(S("bar"));
+  ASSERT_EQ(bar.size(), 5u);
+  EXPECT_TRUE(bar[4].ends_with(":stale"));
+  EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
+}
+
+TEST_F(ScrapeLoopTest, HonorLabelsConflicts) {
+  address_ = exporter_.address();
+  exporter_.Serve("foo{job=\"other\",exported_job=\"x\"} 1\n");
+  MakeLoop();
+  loop_->ScrapeAndReport(1000);
+  SeriesSamples all = Query("foo");
+  ASSERT_EQ(all.size(), 1u);
+  // The scraped job moves to exported_job, which is taken, so to exported_exported_job.
+  EXPECT_EQ(all.begin()->first,
+            "{__name__=\"foo\", exported_exported_job=\"other\", "
+            "exported_job=\"x\", instance=\"" +
+                address_ + "\", job=\"test\"}");
+
+  loop_.reset();
+  MakeLoop("  honor_labels: true\n");
+  loop_->ScrapeAndReport(2000);
+  all = Query("foo");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.count("{__name__=\"foo\", exported_job=\"x\", instance=\"" + address_ +
+                      "\", job=\"other\"}"),
+            1u);
+}
+
+TEST_F(ScrapeLoopTest, SampleLimitFailsTheWholeScrape) {
+  address_ = exporter_.address();
+  MakeLoop("  sample_limit: 2\n");
+  exporter_.Serve("a 1\nb 2\n");
+  loop_->ScrapeAndReport(1000);
+  exporter_.Serve("a 1\nb 2\nc 3\n");
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:0"}));
+  EXPECT_EQ(Values(S("a")), (V{"1000:1", "2000:stale"}));
+  EXPECT_TRUE(Values(S("c")).empty());
+  EXPECT_EQ(Values(S("scrape_samples_scraped")), (V{"1000:2", "2000:3"}));
+  EXPECT_EQ(loop_->target()->last_error(), "sample limit exceeded");
+}
+
+TEST_F(ScrapeLoopTest, MetricRelabelingDropsAndLabelLimits) {
+  address_ = exporter_.address();
+  MakeLoop(
+      "  metric_relabel_configs:\n  - source_labels: [__name__]\n    regex: drop_me.*\n"
+      "    action: drop\n");
+  exporter_.Serve("keep 1\ndrop_me 2\ndrop_me_too 3\n");
+  loop_->ScrapeAndReport(1000);
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(Values(S("keep")), (V{"1000:1", "2000:1"}));
+  EXPECT_TRUE(Query("drop_me.*").empty());
+  EXPECT_EQ(Values(S("scrape_samples_scraped")), (V{"1000:3", "2000:3"}));
+  EXPECT_EQ(Values(S("scrape_samples_post_metric_relabeling")), (V{"1000:1", "2000:1"}));
+
+  loop_.reset();
+  MakeLoop("  label_limit: 3\n");
+  exporter_.Serve("many{a=\"1\",b=\"2\"} 1\n");
+  loop_->ScrapeAndReport(3000);
+  EXPECT_EQ(loop_->target()->last_error(),
+            "label_limit exceeded (metric: many{a=\"1\",b=\"2\"}, number of labels: 5, limit: 3)");
+}
+
+TEST_F(ScrapeLoopTest, HonorTimestampsAndOutOfOrder) {
+  address_ = exporter_.address();
+  MakeLoop();
+  exporter_.Serve("ts 1 500\nplain 2\n");
+  loop_->ScrapeAndReport(1000);
+  exporter_.Serve("ts 1 400\n");  // older than what the head has: skipped, scrape still up
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(Values(S("ts")), (V{"500:1"}));  // explicit timestamps: no stale marker
+  EXPECT_EQ(Values(S("plain")), (V{"1000:2", "2000:stale"}));
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:1"}));
+  EXPECT_EQ(metrics_.out_of_order.Value(), 1);
+}
+
+TEST(PopulateLabelsTest, Table) {
+  auto cfg = LoadConfig(
+                 "scrape_configs:\n- job_name: j\n  scrape_interval: 30s\n  params:\n"
+                 "    module: [m1, m2]\n  relabel_configs:\n"
+                 "  - source_labels: [__meta_drop]\n    regex: yes\n    action: drop\n")
+                 .scrape_configs[0];
+  struct Case {
+    model::Labels target;
+    std::string labels;  // "" = dropped
+    std::string error;
+  };
+  const Case cases[] = {
+      {{{"__address__", "h:1"}, {"__meta_x", "y"}},
+       R"({__address__="h:1", __metrics_path__="/metrics", __param_module="m1", __scheme__="http", __scrape_interval__="30s", __scrape_timeout__="10s", instance="h:1", job="j"})",
+       ""},
+      {{{"__address__", "h:1"}, {"instance", "mine"}, {"job", "own"}},
+       R"({__address__="h:1", __metrics_path__="/metrics", __param_module="m1", __scheme__="http", __scrape_interval__="30s", __scrape_timeout__="10s", instance="mine", job="own"})",
+       ""},
+      {{{"__address__", "h:1"}, {"__meta_drop", "yes"}}, "", ""},
+      {{{"foo", "bar"}}, "", "no address"},
+      {{{"__address__", "h:1/x"}}, "", "\"h:1/x\" is not a valid hostname"},
+      {{{"__address__", "h:1"}, {"__scrape_timeout__", "1m"}},
+       "",
+       "scrape timeout cannot be greater than scrape interval (\"1m\" > \"30s\")"},
+  };
+  for (const Case& c : cases) {
+    auto r = PopulateLabels({}, c.target, cfg);
+    if (!c.error.empty()) {
+      ASSERT_FALSE(r.ok()) << c.target.ToString();
+      EXPECT_EQ(r.status().message(), c.error);
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->labels.empty() ? "" : r->labels.ToString(), c.labels);
+  }
+  auto r = PopulateLabels(model::Labels{{"team", "a"}},
+                          model::Labels{{"__address__", "h:9"}, {"__param_module", "x y"}}, cfg);
+  ASSERT_TRUE(r.ok());
+  Target t(r->labels, r->discovered, cfg.params);
+  EXPECT_EQ(t.url(), "http://h:9/metrics?module=x+y&module=m2");
+  EXPECT_EQ(t.labels().ToString(), R"({instance="h:9", job="j", team="a"})");
+  EXPECT_EQ(t.interval(), 30s);
+}
+
+// Discovery → scrape manager → head, in real time, then the target disappears.
+TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
+  address_ = exporter_.address();
+  exporter_.Serve("x 1\n");
+  std::string yaml =
+      "scrape_configs:\n- job_name: test\n  scrape_interval: 100ms\n  scrape_timeout: 100ms\n"
+      "  static_configs:\n  - targets: ['" +
+      address_ +
+      "']\n- job_name: dropped\n  static_configs:\n  - targets: ['a:1']\n"
+      "  relabel_configs:\n  - action: drop\n    source_labels: [__address__]\n";
+  config::Config cfg = LoadConfig(yaml);
+  prometheus::Registry registry;
+  ScrapeManager scrape({head_.get(), &registry, Logger()});
+  discovery::ManagerOptions dopts;
+  dopts.update_interval = 10ms;
+  discovery::Manager sd(dopts, [&](const auto& sets) { scrape.UpdateTargets(sets); });
+  scrape.ApplyConfig(cfg);
+  sd.ApplyConfig(ScrapeManager::DiscoveryConfigs(cfg));
+
+  auto wait_for = [&](const std::function<bool()>& pred) {
+    for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
+    return pred();
+  };
+  ASSERT_TRUE(wait_for([&] { return Values(S("x")).size() >= 3; }));
+  auto active = scrape.TargetsActive();
+  ASSERT_EQ(active["test"].size(), 1u);
+  EXPECT_EQ(active["test"][0]->health(), TargetHealth::kUp);
+  EXPECT_EQ(active["test"][0]->url(), "http://" + address_ + "/metrics");
+  EXPECT_EQ(scrape.TargetsDroppedCounts()["dropped"], 1u);
+  EXPECT_EQ(scrape.TargetsDropped()["dropped"][0].Get("__address__"), "a:1");
+  EXPECT_EQ(scrape.ScrapePools(), (std::vector<std::string>{"dropped", "test"}));
+
+  // Removing the job from the config stops its pool and marks its series stale.
+  config::Config without = LoadConfig("scrape_configs:\n- job_name: other\n  static_configs: []\n");
+  scrape.ApplyConfig(without);
+  sd.ApplyConfig(ScrapeManager::DiscoveryConfigs(without));
+  EXPECT_TRUE(Values(S("x")).back().ends_with(":stale"));
+  EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
+  sd.Stop();
+  scrape.Stop();
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ScrapeLoopTest, RealNodeExporter) {
+  const char* kBinary = "/usr/bin/prometheus-node-exporter";
+  if (access(kBinary, X_OK) != 0) GTEST_SKIP() << "node_exporter not installed";
+  int port = FreePort();
+  std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(kBinary, kBinary, listen.c_str(), "--log.level=error", nullptr);
+    _exit(127);
+  }
+  std::string address = "127.0.0.1:" + std::to_string(port);
+  cfg_ =
+      std::make_shared<const config::ScrapeConfig>(LoadConfig(JobYaml(address)).scrape_configs[0]);
+  auto r = PopulateLabels({}, model::Labels{{"__address__", address}}, *cfg_);
+  ASSERT_TRUE(r.ok());
+  auto target = std::make_shared<Target>(r->labels, r->discovered, cfg_->params);
+  loop_ = std::make_unique<ScrapeLoop>(target, cfg_, head_.get(), &metrics_, 0, Logger());
+  int64_t t = 1000;
+  for (int i = 0; i < 60 && target->health() != TargetHealth::kUp; ++i, t += 1000) {
+    std::this_thread::sleep_for(50ms);
+    loop_->ScrapeAndReport(t);
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  ASSERT_EQ(target->health(), TargetHealth::kUp) << target->last_error();
+  SeriesSamples all = Query("node_.*");
+  EXPECT_GT(all.size(), 50u);
+  model::Metadata md;
+  EXPECT_TRUE(target->GetMetadata("node_cpu_seconds_total", &md) ||
+              target->GetMetadata("node_time_seconds", &md));
+}
+
+}  // namespace
+}  // namespace kiln::scrape
