@@ -52,12 +52,30 @@ INSTANT_TIMES_S = [RANGE_START_S + 5 * 60, RANGE_START_S + 14 * 60 + 10.5, WINDO
 REL_TOLERANCE = 1e-5
 
 # Queries whose answer legitimately differs between Prometheus 2.42 (the reference here) and
-# 3.x (what Kiln implements), each tweaked the way upstream's harness allows, never dropped.
-# Maps the original query to (tweaked query, upstream change that explains it).
+# 3.x (what Kiln implements), each tweaked the way upstream's harness allows — a query tweak,
+# never a dropped query. Maps the original query to the query sent to the reference, the query
+# sent to Kiln, and the upstream change that explains it.
+UTF8_NAMES = ("Prometheus 3.0 validates label names as UTF-8 (UTF-8 names are the default since "
+              "prometheus/prometheus#14705), so \"~invalid\" is a valid target label in 3.x and "
+              "the query succeeds; both systems get the empty name, invalid in 2.x and 3.x alike")
+LEFT_OPEN = ("Prometheus 3.0 made range and subquery windows left-open, (t-r, t] instead of "
+             "[t-r, t] (prometheus/prometheus#13904); a subquery's steps sit exactly on its window "
+             "start, so the reference gets the window 1 ms shorter, which selects the same points "
+             "under 2.x's closed rule as [5m:10s] does under 3.x's left-open one")
 TWEAKS_3X = {
-    # Prometheus 3.0 validates label names as UTF-8 (prometheus/prometheus#14705 made UTF-8
-    # names the default), so "~invalid" is a valid target label in 3.x and the query succeeds.
-    # The tweak uses a name that is invalid in both: an empty target label.
+    'label_replace(demo_num_cpus, "~invalid", "", "src", "(.*)")': (
+        'label_replace(demo_num_cpus, "", "", "src", "(.*)")',
+        'label_replace(demo_num_cpus, "", "", "src", "(.*)")', UTF8_NAMES),
+    'label_join(demo_num_cpus, "~invalid", "-", "instance")': (
+        'label_join(demo_num_cpus, "", "-", "instance")',
+        'label_join(demo_num_cpus, "", "-", "instance")', UTF8_NAMES),
+    'max_over_time((time() - max(demo_batch_last_success_timestamp_seconds) < 1000)[5m:10s] offset 5m)': (
+        'max_over_time((time() - max(demo_batch_last_success_timestamp_seconds) < 1000)[4m59s999ms:10s] offset 5m)',
+        'max_over_time((time() - max(demo_batch_last_success_timestamp_seconds) < 1000)[5m:10s] offset 5m)',
+        LEFT_OPEN),
+    'avg_over_time(rate(demo_cpu_usage_seconds_total[1m])[2m:10s])': (
+        'avg_over_time(rate(demo_cpu_usage_seconds_total[1m])[1m59s999ms:10s])',
+        'avg_over_time(rate(demo_cpu_usage_seconds_total[1m])[2m:10s])', LEFT_OPEN),
 }
 
 
@@ -236,12 +254,12 @@ def run_queries(ref, target, queries, verbose):
     passed = failed = 0
     for case in queries:
         q = case["query"]
-        requests = [("/api/v1/query_range", {"query": q, "start": RANGE_START_S, "end": RANGE_END_S,
-                                             "step": STEP_S})]
-        requests += [("/api/v1/query", {"query": q, "time": t}) for t in INSTANT_TIMES_S]
+        ref_q, kiln_q, _ = TWEAKS_3X.get(q, (q, q, ""))
+        requests = [("/api/v1/query_range", {"start": RANGE_START_S, "end": RANGE_END_S, "step": STEP_S})]
+        requests += [("/api/v1/query", {"time": t}) for t in INSTANT_TIMES_S]
         for path, params in requests:
-            r = ref.api(path, params)
-            g = target.api(path, params)
+            r = ref.api(path, dict(params, query=ref_q))
+            g = target.api(path, dict(params, query=kiln_q))
             reason = compare(r, g)
             if case["should_fail"] and r[1].get("status") == "success":
                 reason = reason or "reference did not fail on a should_fail query"
@@ -255,6 +273,8 @@ def run_queries(ref, target, queries, verbose):
             else:
                 failed += 1
                 print(f"FAIL {kind} {q}: {reason}")
+                if ref_q != q or kiln_q != q:
+                    print(f"  (3.x tweak: reference ran {ref_q!r}, kiln ran {kiln_q!r})")
                 print(f"  prometheus: {shorten(r[1])}")
                 print(f"  kiln:       {shorten(g[1])}")
     return passed, failed
@@ -267,6 +287,7 @@ def main():
                     help="system under test (prometheus = harness self-check)")
     ap.add_argument("--slice", type=int, default=0,
                     help="run only every N-th expanded query (a fast slice for make test)")
+    ap.add_argument("--grep", default="", help="run only queries containing this text")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -299,6 +320,8 @@ def main():
         remote_write_window(target.url)
 
         queries = expand_queries()
+        if args.grep:
+            queries = [q for q in queries if args.grep in q["query"]]
         if args.slice > 1:
             queries = queries[:: args.slice]
         print(f"{len(queries)} queries, each as 1 range and {len(INSTANT_TIMES_S)} instant queries")
