@@ -38,7 +38,7 @@ asan-test: asan
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1200
 
 compliance: build
-	python3 compliance/run.py --build-dir $(BUILD_DIR)
+	/usr/bin/python3 compliance/run.py --build-dir $(BUILD_DIR)
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
