@@ -295,6 +295,9 @@ def main():
     if not os.path.exists("/usr/bin/prometheus"):
         print("SKIP compliance: /usr/bin/prometheus not installed; run scripts/install-deps.sh")
         return 77
+    if not os.path.isdir(os.path.join(SHARED, "compliance")):
+        print(f"SKIP compliance: {SHARED}/compliance not found (set KILN_SHARED_DIR)")
+        return 77
     work = tempfile.mkdtemp(prefix="kiln-compliance-")
     servers = []
     try:
