@@ -1,0 +1,369 @@
+#include "pkg/tsdb/db.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "pkg/tsdb/block/block_writer.h"
+#include "pkg/tsdb/block/merge.h"
+#include "pkg/tsdb/block/ulid.h"
+#include "pkg/tsdb/chunks/file_util.h"
+
+namespace kiln::tsdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kMaxBlockDurationCap = 31LL * 24 * 3600 * 1000;
+constexpr auto kCompactionInterval = std::chrono::minutes(1);
+
+// Upstream's defaults: ranges ×3 from the minimum, up to the maximum block duration.
+std::vector<int64_t> BlockRanges(const DBOptions& o) {
+  int64_t max = o.max_block_duration;
+  if (max == 0) {
+    max = o.retention_duration > 0 ? std::min(o.retention_duration / 10, kMaxBlockDurationCap)
+                                   : kMaxBlockDurationCap;
+    max = std::max(max, o.min_block_duration);
+  }
+  std::vector<int64_t> out;
+  for (int64_t r : block::ExponentialBlockRanges(o.min_block_duration, 10, 3)) {
+    if (r > max) break;
+    out.push_back(r);
+  }
+  if (out.empty()) out.push_back(o.min_block_duration);
+  return out;
+}
+
+// End of the aligned range of length `r` containing `t`.
+int64_t RangeEnd(int64_t t, int64_t r) {
+  const int64_t start = (t >= 0 ? t / r : -((-t + r - 1) / r)) * r;
+  return start + r;
+}
+
+Result<model::Matcher> MatchAll() {
+  return model::Matcher::Make(model::MatchType::kRegexMatch, model::kMetricName, ".*");
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) n += it->file_size(ec2);
+  }
+  return n;
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status HardLinkTree(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return Status::IOError("create " + to.string() + ": " + ec.message());
+  for (const auto& e : fs::directory_iterator(from, ec)) {
+    const fs::path dst = to / e.path().filename();
+    if (e.is_directory()) {
+      KILN_RETURN_IF_ERROR(HardLinkTree(e.path(), dst));
+    } else if (::link(e.path().c_str(), dst.c_str()) != 0) {
+      return Status::FromErrno("link " + e.path().string(), errno);
+    }
+  }
+  if (ec) return Status::IOError("list " + from.string() + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, DBOptions options) {
+  if (!options.read_only) KILN_RETURN_IF_ERROR(chunks::MakeDirs(dir));
+  std::unique_ptr<DB> db(new DB(dir, options, BlockRanges(options)));
+  if (!options.read_only) {
+    if (!options.no_lockfile) KILN_RETURN_IF_ERROR(db->Lock());
+    KILN_RETURN_IF_ERROR(db->RemoveLeftovers());
+  }
+  {
+    std::lock_guard<std::mutex> l(db->cmtx_);
+    KILN_RETURN_IF_ERROR(db->ReloadLocked());
+  }
+  HeadOptions ho = options.head;
+  ho.dir = dir;
+  ho.read_only = options.read_only;
+  auto head = Head::Open(ho);
+  if (!head.ok()) return head.status().Wrap("open head");
+  db->head_ = std::move(head).value();
+  if (!options.read_only && options.background_compaction) {
+    db->loop_ = std::thread([d = db.get()] { d->CompactionLoop(); });
+  }
+  return db;
+}
+
+DB::~DB() {
+  Status s = Close();
+  if (!s.ok()) options_.logger.Error("close DB", {{"err", s.ToString()}});
+}
+
+Status DB::Close() {
+  {
+    std::lock_guard<std::mutex> l(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  std::lock_guard<std::mutex> l(cmtx_);
+  if (closed_) return Status::OK();
+  closed_ = true;
+  Status s = head_ ? head_->Close() : Status::OK();
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);  // releases the flock
+    lock_fd_ = -1;
+  }
+  return s;
+}
+
+Status DB::Lock() {
+  const std::string path = dir_ + "/lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return Status::FromErrno("open " + path, errno);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    return Status::FromErrno("lock DB directory " + dir_, e);
+  }
+  return Status::OK();
+}
+
+Status DB::RemoveLeftovers() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (EndsWith(name, block::kTmpForCreationSuffix) ||
+        EndsWith(name, block::kTmpForDeletionSuffix)) {
+      options_.logger.Info("Found and deleted leftover tmp block dir", {{"dir", name}});
+      fs::remove_all(e.path(), ec);
+      if (ec) return Status::IOError("remove " + e.path().string() + ": " + ec.message());
+    }
+  }
+  if (ec) return Status::IOError("list " + dir_ + ": " + ec.message());
+  return Status::OK();
+}
+
+std::unique_ptr<storage::Appender> DB::NewAppender() { return head_->NewAppender(); }
+
+Result<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, int64_t maxt) {
+  std::vector<std::unique_ptr<storage::Querier>> qs;
+  for (const auto& b : Blocks()) {
+    const block::BlockMeta m = b->meta();
+    if (!m.Overlaps(mint, maxt)) continue;
+    KILN_ASSIGN_OR_RETURN(auto q, b->NewQuerier(mint, maxt));
+    qs.push_back(std::move(q));
+  }
+  const int64_t hmin = std::max(mint, HeadFloor());
+  if (hmin <= maxt && head_->MaxTime() >= hmin) {
+    KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt));
+    qs.push_back(std::move(q));
+  }
+  return std::unique_ptr<storage::Querier>(std::make_unique<block::MergeQuerier>(std::move(qs)));
+}
+
+std::vector<std::shared_ptr<block::Block>> DB::Blocks() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return blocks_;
+}
+
+void DB::CompactionLoop() {
+  std::unique_lock<std::mutex> l(loop_mu_);
+  while (!loop_cv_.wait_for(l, kCompactionInterval, [this] { return stopping_; })) {
+    l.unlock();
+    if (Status s = Compact(); !s.ok()) {
+      options_.logger.Error("compaction failed", {{"err", s.ToString()}});
+    }
+    l.lock();
+  }
+}
+
+Status DB::Compact() {
+  if (options_.read_only) return Status::Unavailable("compact: DB is read-only");
+  std::lock_guard<std::mutex> l(cmtx_);
+  if (closed_) return Status::Unavailable("compact: DB is closed");
+  KILN_RETURN_IF_ERROR(CompactHead());
+  KILN_RETURN_IF_ERROR(CompactBlocks());
+  return ReloadLocked();
+}
+
+Status DB::CompactHead() {
+  const int64_t range = options_.min_block_duration;
+  KILN_ASSIGN_OR_RETURN(auto all, MatchAll());
+  for (;;) {
+    const int64_t hmin = std::max(head_->MinTime(), HeadFloor());
+    const int64_t hmax = head_->MaxTime();
+    // Upstream compacts once the head spans 1.5 block ranges, keeping half a range for
+    // late samples.
+    if (hmax < hmin || hmax - hmin <= range / 2 * 3) return Status::OK();
+    const int64_t maxt = RangeEnd(hmin, range);
+    KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt - 1));
+    auto set = q->Select(true, nullptr, {all});
+    auto meta = block::WriteBlock(dir_, set.get(), hmin, maxt);
+    if (!meta.ok()) return meta.status().Wrap("persist head block");
+    options_.logger.Info("write block", {{"mint", std::to_string(hmin)},
+                                         {"maxt", std::to_string(maxt)},
+                                         {"ulid", meta.value().ulid}});
+    int64_t prev = head_floor_.load();
+    while (prev < maxt && !head_floor_.compare_exchange_weak(prev, maxt)) {
+    }
+    KILN_RETURN_IF_ERROR(ReloadLocked());
+  }
+}
+
+Status DB::CompactBlocks() {
+  std::vector<std::string> last;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(auto plan, compactor_.Plan(dir_));
+    if (plan.empty()) return Status::OK();
+    if (plan == last) return Status::Internal("compaction made no progress on " + plan.front());
+    KILN_ASSIGN_OR_RETURN(auto meta, compactor_.Compact(dir_, plan));
+    options_.logger.Info("compact blocks",
+                         {{"count", std::to_string(plan.size())}, {"ulid", meta.ulid}});
+    if (meta.ulid.empty()) {
+      // Nothing survived the tombstones: the sources simply go.
+      for (const auto& d : plan) KILN_RETURN_IF_ERROR(DeleteBlockDir(d));
+    }
+    KILN_RETURN_IF_ERROR(ReloadLocked());
+    last = std::move(plan);
+  }
+}
+
+Status DB::Reload() {
+  std::lock_guard<std::mutex> l(cmtx_);
+  return ReloadLocked();
+}
+
+Status DB::ReloadLocked() {
+  KILN_ASSIGN_OR_RETURN(auto metas, block::ReadBlockMetas(dir_));
+  // Blocks merged into another one, or marked deletable, go (also after a crash that
+  // happened between writing a compacted block and deleting its parents).
+  std::set<std::string> deletable;
+  for (const auto& m : metas) {
+    for (const auto& p : m.meta.compaction.parents) deletable.insert(p.ulid);
+    if (m.meta.compaction.deletable) deletable.insert(m.meta.ulid);
+  }
+  std::map<std::string, std::shared_ptr<block::Block>> existing;
+  for (auto& b : Blocks()) existing[b->meta().ulid] = b;
+  std::vector<std::shared_ptr<block::Block>> loaded;
+  for (const auto& m : metas) {
+    if (deletable.count(m.meta.ulid) != 0) continue;
+    if (auto it = existing.find(m.meta.ulid); it != existing.end()) {
+      loaded.push_back(it->second);
+      continue;
+    }
+    auto b = block::Block::Open(m.dir);
+    if (!b.ok()) return b.status().Wrap("open block " + m.dir);
+    loaded.push_back(std::move(b).value());
+  }
+  std::vector<std::shared_ptr<block::Block>> kept;
+  if (options_.read_only) {
+    kept = std::move(loaded);
+  } else {
+    // Newest first: retention keeps a prefix.
+    std::sort(loaded.begin(), loaded.end(),
+              [](const auto& a, const auto& b) { return a->meta().max_time > b->meta().max_time; });
+    uint64_t bytes = HeadBytes();
+    for (size_t i = 0; i < loaded.size(); i++) {
+      const block::BlockMeta m = loaded[i]->meta();
+      bytes += loaded[i]->Size();
+      const bool too_old = options_.retention_duration > 0 && i > 0 &&
+                           loaded[0]->meta().max_time - m.max_time > options_.retention_duration;
+      const bool too_big =
+          options_.max_bytes > 0 && bytes > static_cast<uint64_t>(options_.max_bytes);
+      if (too_old || too_big) {
+        for (size_t j = i; j < loaded.size(); j++) deletable.insert(loaded[j]->meta().ulid);
+        break;
+      }
+      kept.push_back(loaded[i]);
+    }
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
+  int64_t newest = std::numeric_limits<int64_t>::min();
+  for (const auto& b : kept) newest = std::max(newest, b->meta().max_time);
+  {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    blocks_ = kept;
+  }
+  int64_t prev = head_floor_.load();
+  while (prev < newest && !head_floor_.compare_exchange_weak(prev, newest)) {
+  }
+  if (options_.read_only) return Status::OK();
+  for (const auto& m : metas) {
+    if (deletable.count(m.meta.ulid) != 0) KILN_RETURN_IF_ERROR(DeleteBlockDir(m.dir));
+  }
+  return Status::OK();
+}
+
+Status DB::DeleteBlockDir(const std::string& dir) {
+  const std::string tmp = dir + block::kTmpForDeletionSuffix;
+  if (std::rename(dir.c_str(), tmp.c_str()) != 0) {
+    return Status::FromErrno("rename " + dir, errno);
+  }
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  if (ec) return Status::IOError("remove " + tmp + ": " + ec.message());
+  return Status::OK();
+}
+
+uint64_t DB::HeadBytes() const { return DirBytes(dir_ + "/wal") + DirBytes(dir_ + "/chunks_head"); }
+
+Status DB::Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers) {
+  std::lock_guard<std::mutex> l(cmtx_);
+  for (const auto& b : Blocks()) {
+    if (b->meta().Overlaps(mint, maxt)) KILN_RETURN_IF_ERROR(b->Delete(mint, maxt, matchers));
+  }
+  const int64_t hmin = std::max(mint, HeadFloor());
+  if (hmin > maxt || !head_) return Status::OK();
+  KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt));
+  auto set = q->Select(false, nullptr, matchers);
+  while (set->Next()) {
+    if (set->At().Iterator()->Next() != chunkenc::ValueType::kNone) {
+      return Status::Unavailable("deleting samples from the head is not supported yet");
+    }
+  }
+  return set->err();
+}
+
+Status DB::CleanTombstones() {
+  std::lock_guard<std::mutex> l(cmtx_);
+  for (const auto& b : Blocks()) {
+    if (b->tombstones()->empty()) continue;
+    KILN_ASSIGN_OR_RETURN(auto meta, compactor_.Compact(dir_, {b->dir()}));
+    if (meta.ulid.empty()) KILN_RETURN_IF_ERROR(DeleteBlockDir(b->dir()));
+  }
+  return ReloadLocked();
+}
+
+Status DB::Snapshot(const std::string& dir, bool with_head) {
+  std::lock_guard<std::mutex> l(cmtx_);
+  KILN_RETURN_IF_ERROR(chunks::MakeDirs(dir));
+  for (const auto& b : Blocks()) {
+    KILN_RETURN_IF_ERROR(HardLinkTree(b->dir(), fs::path(dir) / b->meta().ulid));
+  }
+  if (!with_head) return Status::OK();
+  const int64_t hmin = std::max(head_->MinTime(), HeadFloor());
+  const int64_t hmax = head_->MaxTime();
+  if (hmax < hmin) return Status::OK();
+  KILN_ASSIGN_OR_RETURN(auto all, MatchAll());
+  KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, hmax));
+  auto set = q->Select(true, nullptr, {all});
+  return block::WriteBlock(dir, set.get(), hmin, hmax + 1).status();
+}
+
+}  // namespace kiln::tsdb

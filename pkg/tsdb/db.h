@@ -1,0 +1,130 @@
+// DB: the whole local TSDB of a data directory: persisted blocks plus the head (with its
+// WAL), as upstream's tsdb.DB.
+//
+// Open takes the directory lock (<dir>/lock, flock), removes leftover *.tmp-for-creation and
+// *.tmp-for-deletion directories of interrupted writes and deletions, loads every block,
+// and opens the head (replaying the WAL). A background thread then runs Compact every
+// minute: the head is written to a block of min_block_duration once it spans 1.5× that,
+// blocks are merged level by level (LeveledCompactor), and blocks past the time or size
+// retention are deleted whole.
+//
+// The head cannot drop compacted data yet (it lacks truncation), so the DB hides it: the
+// head serves queries and compaction only from HeadFloor() (the end of the newest block)
+// on, and the WAL keeps growing until the head can truncate it.
+//
+// Thread-safe. Appenders and queriers may be used concurrently with compaction; blocks a
+// querier uses stay readable until it is destroyed, even when compaction deletes them.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pkg/model/matcher.h"
+#include "pkg/storage/appender.h"
+#include "pkg/storage/querier.h"
+#include "pkg/tsdb/block/block.h"
+#include "pkg/tsdb/block/compactor.h"
+#include "pkg/tsdb/head.h"
+#include "pkg/util/logger.h"
+
+namespace kiln::tsdb {
+
+struct DBOptions {
+  // Head settings; its dir is set to the DB directory by Open.
+  HeadOptions head;
+  // --storage.tsdb.retention.time in ms; 0 disables time retention.
+  int64_t retention_duration = 15LL * 24 * 3600 * 1000;
+  // --storage.tsdb.retention.size in bytes (blocks, WAL and head chunks); 0 disables.
+  int64_t max_bytes = 0;
+  // --storage.tsdb.min-block-duration / max-block-duration (ms). max 0 means upstream's
+  // default: 10% of the retention time, at most 31 days.
+  int64_t min_block_duration = 2LL * 3600 * 1000;
+  int64_t max_block_duration = 0;
+  // --storage.tsdb.no-lockfile.
+  bool no_lockfile = false;
+  // Read-only (kilntool): no lock, no cleanup, no compaction, the head replays without
+  // writing.
+  bool read_only = false;
+  // Runs Compact every minute in a background thread.
+  bool background_compaction = true;
+  Logger logger;
+};
+
+class DB final : public storage::Appendable, public storage::Queryable {
+ public:
+  static Result<std::unique_ptr<DB>> Open(const std::string& dir, DBOptions options);
+  ~DB() override;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  // Appends go to the head. Samples below HeadFloor() are not visible to queries.
+  std::unique_ptr<storage::Appender> NewAppender() override;
+  // Merges the blocks overlapping [mint, maxt] and the head (from HeadFloor() on).
+  Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
+
+  // One compaction cycle (see the class comment) followed by a reload applying retention.
+  // REQUIRES: not read-only.
+  Status Compact();
+  // Re-reads the block directory: opens new blocks, deletes blocks that are parents of
+  // others, marked deletable, or beyond retention.
+  Status Reload();
+
+  // Tombstones samples of series matching `matchers` in [mint, maxt] in every block. Fails
+  // with Unavailable when the head holds matching samples in the range (the head cannot
+  // delete yet); blocks are tombstoned nonetheless.
+  Status Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers);
+  // Rewrites every block that has tombstones without the deleted samples.
+  Status CleanTombstones();
+  // Hard-links every block into `dir`; with `with_head`, also writes the head's data there
+  // as a block.
+  Status Snapshot(const std::string& dir, bool with_head);
+
+  std::vector<std::shared_ptr<block::Block>> Blocks() const;
+  Head* head() const { return head_.get(); }
+  int64_t HeadFloor() const { return head_floor_.load(std::memory_order_acquire); }
+  const std::string& dir() const { return dir_; }
+  const std::vector<int64_t>& block_ranges() const { return compactor_.ranges(); }
+
+  // Stops the compaction loop and closes the head. Idempotent.
+  Status Close();
+
+ private:
+  DB(std::string dir, DBOptions options, std::vector<int64_t> ranges)
+      : dir_(std::move(dir)), options_(std::move(options)), compactor_(std::move(ranges)) {}
+
+  Status Lock();
+  Status RemoveLeftovers();
+  Status CompactHead();
+  Status CompactBlocks();
+  Status ReloadLocked();
+  // Removes a block directory crash-safely: rename to *.tmp-for-deletion, then delete.
+  Status DeleteBlockDir(const std::string& dir);
+  uint64_t HeadBytes() const;
+  void CompactionLoop();
+
+  const std::string dir_;
+  const DBOptions options_;
+  const block::LeveledCompactor compactor_;
+  int lock_fd_ = -1;
+  std::unique_ptr<Head> head_;
+  std::atomic<int64_t> head_floor_{std::numeric_limits<int64_t>::min()};
+
+  // Serialises Compact, Reload, Delete, CleanTombstones and Snapshot.
+  std::mutex cmtx_;
+  mutable std::shared_mutex mu_;
+  std::vector<std::shared_ptr<block::Block>> blocks_;  // guarded by mu_; sorted by min time
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;  // guarded by loop_mu_
+  std::thread loop_;
+  bool closed_ = false;  // guarded by cmtx_
+};
+
+}  // namespace kiln::tsdb
