@@ -12,6 +12,7 @@
 
 #include "pkg/discovery/manager.h"
 #include "pkg/model/value.h"
+#include "pkg/scrape/api_json.h"
 #include "pkg/scrape/manager.h"
 #include "pkg/tsdb/head.h"
 #include "pkg/tsdb/head_test_util.h"
@@ -309,7 +310,7 @@ TEST(PopulateLabelsTest, Table) {
 // Discovery → scrape manager → head, in real time, then the target disappears.
 TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   address_ = exporter_.address();
-  exporter_.Serve("x 1\n");
+  exporter_.Serve("# HELP x X.\n# TYPE x gauge\nx 1\n");
   std::string yaml =
       "scrape_configs:\n- job_name: test\n  scrape_interval: 100ms\n  scrape_timeout: 100ms\n"
       "  static_configs:\n  - targets: ['" +
@@ -338,6 +339,31 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   EXPECT_EQ(scrape.TargetsDropped()["dropped"][0].Get("__address__"), "a:1");
   EXPECT_EQ(scrape.ScrapePools(), (std::vector<std::string>{"dropped", "test"}));
 
+  // The API documents.
+  EXPECT_EQ(ScrapePoolsJson(scrape), R"({"scrapePools":["dropped","test"]})");
+  std::string targets = TargetsJson(scrape, "", "");
+  EXPECT_NE(targets.find(R"("labels":{"instance":")" + address_ +
+                         R"(","job":"test"},)"
+                         R"("scrapePool":"test","scrapeUrl":"http://)" +
+                         address_ + R"(/metrics","globalUrl":"http://)" + address_ +
+                         R"(/metrics","lastError":"",)"),
+            std::string::npos)
+      << targets;
+  EXPECT_NE(targets.find(R"("health":"up","scrapeInterval":"100ms","scrapeTimeout":"100ms"})"),
+            std::string::npos)
+      << targets;
+  EXPECT_NE(targets.find(R"("droppedTargets":[{"discoveredLabels":{"__address__":"a:1",)"),
+            std::string::npos)
+      << targets;
+  EXPECT_TRUE(targets.ends_with(R"("droppedTargetCounts":{"dropped":1,"test":0}})")) << targets;
+  EXPECT_EQ(TargetsJson(scrape, "active", "dropped"),
+            R"({"activeTargets":[],"droppedTargets":[],"droppedTargetCounts":null})");
+  auto job = model::Matcher::Make(model::MatchType::kEqual, "job", "test");
+  EXPECT_EQ(TargetsMetadataJson(scrape, {*job}, "x", -1),
+            R"([{"target":{"instance":")" + address_ +
+                R"(","job":"test"},"metric":"x","type":"gauge","help":"X.","unit":""}])");
+  EXPECT_EQ(TargetsMetadataJson(scrape, {*job}, "nope", -1), "[]");
+
   // Removing the job from the config stops its pool and marks its series stale.
   config::Config without = LoadConfig("scrape_configs:\n- job_name: other\n  static_configs: []\n");
   scrape.ApplyConfig(without);
@@ -346,6 +372,16 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
   sd.Stop();
   scrape.Stop();
+}
+
+TEST(ApiJsonTest, GoEncoding) {
+  std::string out;
+  AppendJsonString(&out, "<a&\n\"\\\x01\u2028");
+  EXPECT_EQ(out, R"("\u003ca\u0026\n\"\\\u0001\u2028")");
+  EXPECT_EQ(FormatRfc3339Millis(0), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339Millis(1500), "1970-01-01T00:00:01.5Z");
+  EXPECT_EQ(FormatRfc3339Millis(1700000000123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(FormatRfc3339Millis(1700000000000), "2023-11-14T22:13:20Z");
 }
 
 int FreePort() {
