@@ -139,6 +139,27 @@ MemSeries* Head::GetOrCreate(const model::Labels& labels, uint64_t ref, bool* cr
   return s;
 }
 
+Status Head::TruncateChunks(int64_t mint) {
+  int64_t cur = min_valid_time_.load();
+  while (cur < mint && !min_valid_time_.compare_exchange_weak(cur, mint)) {
+  }
+  uint64_t dropped = 0;
+  series_.ForEach([&](MemSeries* s) {
+    std::lock_guard<SpinLock> lock(s->mutex());
+    dropped += s->TruncateChunksBefore(mint);
+  });
+  num_chunks_.fetch_sub(dropped);
+  metrics_.chunks.Decrement(static_cast<double>(dropped));
+  // Nothing below mint is served any more (except open chunks that started earlier).
+  cur = min_time_.load();
+  while (cur < mint && cur != std::numeric_limits<int64_t>::max() &&
+         !min_time_.compare_exchange_weak(cur, mint)) {
+  }
+  metrics_.min_time.Set(static_cast<double>(MinTime()));
+  if (chunk_mapper_ != nullptr) return chunk_mapper_->Truncate(mint).Wrap("truncate chunks_head");
+  return Status::OK();
+}
+
 HeadStats Head::Stats(size_t limit) const {
   HeadStats st;
   st.num_series = NumSeries();

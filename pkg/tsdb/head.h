@@ -8,8 +8,8 @@
 //
 // Full chunks are written to <dir>/chunks_head and read back memory-mapped. On start that
 // directory is rebuilt from the WAL (loading it instead is a startup-time optimisation not
-// done yet). Not implemented yet (see the blocks work): head truncation/GC, out-of-order
-// ingestion, histograms and exemplars.
+// done yet). TruncateChunks drops old full chunks; not implemented yet: series GC and WAL
+// checkpointing on truncation, out-of-order ingestion, histograms and exemplars.
 //
 // Thread-safe: appenders and queriers may be used from any number of threads (each
 // appender or querier by one thread at a time).
@@ -94,6 +94,12 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // Flushes and closes the WAL and chunks_head/. The head must not be used afterwards
   // (chunks already handed to queriers stay readable). Idempotent.
   Status Close();
+
+  // Drops in-memory and chunks_head/ data of full chunks that end before `mint`, and
+  // rejects later appends below `mint` as out of bounds. Queriers already open keep what
+  // they selected. Does not (yet) remove series or truncate the WAL, so a restart replays
+  // the dropped samples again. Thread-safe; safe to run during appends and queries.
+  Status TruncateChunks(int64_t mint);
 
   // Time bounds of the samples in the head (INT64_MAX / INT64_MIN while empty).
   int64_t MinTime() const { return min_time_.load(std::memory_order_acquire); }

@@ -234,6 +234,27 @@ TEST(HeadTest, ChunksAreCutAsUpstream) {
   EXPECT_EQ(Query(head.get(), 0, 1LL << 40, {kAll}).begin()->second.size(), 1000u);
 }
 
+TEST(HeadTest, TruncateChunksDropsOldFullChunks) {
+  TempDir dir;
+  auto head = OpenHead(dir.path());
+  auto app = head->NewAppender();
+  Labels ls{{"__name__", "m"}};
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_TRUE(app->Append(0, ls, i * 15000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  auto before = std::move(head->NewQuerier(0, 1LL << 40)).value();
+  auto before_set = before->Select(false, nullptr, {kAll});
+
+  // The first 2h window's 4 chunks (480 samples) end before 2h.
+  ASSERT_TRUE(head->TruncateChunks(2 * 60 * kMinute).ok());
+  EXPECT_EQ(head->Stats(10).chunk_count, 5u);
+  EXPECT_EQ(head->MinTime(), 2 * 60 * kMinute);
+  auto after = Query(head.get(), 0, 1LL << 40, {kAll});
+  ASSERT_EQ(after.begin()->second.size(), 520u);
+  EXPECT_EQ(after.begin()->second.front().t, 2 * 60 * kMinute);
+  // A querier that selected before the truncation still reads everything it selected.
+  EXPECT_EQ(ReadAll(before_set.get()).begin()->second.size(), 1000u);
+}
+
 TEST(HeadTest, MetadataLabelNamesValuesAndLimits) {
   auto head = OpenHead("", false);
   auto app = head->NewAppender();

@@ -109,6 +109,15 @@ bool MemSeries::Append(int64_t t, double v, uint64_t append_id, const ChunkOptio
   return true;
 }
 
+size_t MemSeries::TruncateChunksBefore(int64_t mint) {
+  // Hidden samples are always at the tail, so dropping whole chunks at the front keeps
+  // every reader's visible count right (Chunks() recomputes the total).
+  size_t n = 0;
+  while (n < closed_.size() && closed_[n].maxt < mint) ++n;
+  if (n > 0) closed_.erase(closed_.begin(), closed_.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
 void MemSeries::CleanupAppendIDsBelow(uint64_t low_watermark) {
   size_t n = 0;
   while (n < txs_.size() && txs_[n].append_id < low_watermark) ++n;

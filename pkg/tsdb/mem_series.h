@@ -62,6 +62,8 @@ class MemSeries {
   // new chunk was cut.
   bool Append(int64_t t, double v, uint64_t append_id, const ChunkOptions& opts,
               bool* chunk_created);
+  // Drops the full chunks that end before `mint`; returns how many. The open chunk stays.
+  size_t TruncateChunksBefore(int64_t mint);
   // Forgets isolation tags below `low_watermark` (those samples are visible to everyone).
   void CleanupAppendIDsBelow(uint64_t low_watermark);
 
