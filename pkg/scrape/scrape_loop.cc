@@ -105,7 +105,12 @@ void ScrapeLoop::Run() {
 
 void ScrapeLoop::ScrapeAndReport(int64_t start_ms) {
   const auto start = std::chrono::steady_clock::now();
-  Status err = scraper_.Scrape(&body_, &content_type_);
+  Status err;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    err = forced_error_;
+  }
+  if (err.ok()) err = scraper_.Scrape(&body_, &content_type_);
   if (err.Is(StatusCode::kLimitExceeded)) metrics_->exceeded_body_size_limit.Increment();
   std::unique_ptr<storage::Appender> app = appendable_->NewAppender();
   AppendStats stats;
@@ -129,6 +134,11 @@ void ScrapeLoop::ScrapeAndReport(int64_t start_ms) {
   }
   target_->Report(start_ms, duration, err);
   if (cache_.metadata_dirty()) target_->SetMetadata(cache_.TakeMetadata());
+}
+
+void ScrapeLoop::SetForcedError(Status err) {
+  std::lock_guard<std::mutex> lock(mu_);
+  forced_error_ = std::move(err);
 }
 
 void ScrapeLoop::AppendFailed(storage::Appender* app, int64_t t) {

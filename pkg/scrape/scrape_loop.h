@@ -56,6 +56,9 @@ class ScrapeLoop {
 
   // One scrape at wall-clock `start_ms`: fetch, append, report, commit.
   void ScrapeAndReport(int64_t start_ms);
+  // While set (not OK), scrapes are skipped and reported failed with this error, as upstream
+  // does for every target of a pool over its target_limit.
+  void SetForcedError(Status err);
   // Parses `body` and appends its samples and stale markers at `t` into `app`. On error the
   // caller must roll `app` back and call AppendFailed.
   Status Append(storage::Appender* app, std::string_view body, std::string_view content_type,
@@ -106,7 +109,8 @@ class ScrapeLoop {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  bool stop_ = false;    // guarded by mu_
+  Status forced_error_;  // guarded by mu_
   std::thread thread_;
 };
 

@@ -17,7 +17,7 @@ ScrapePool::ScrapePool(std::shared_ptr<const config::ScrapeConfig> cfg,
 
 ScrapePool::~ScrapePool() { Stop(); }
 
-std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
+std::map<uint64_t, std::shared_ptr<Target>> ScrapePool::BuildTargets() {
   std::map<uint64_t, std::shared_ptr<Target>> wanted;
   dropped_.clear();
   dropped_count_ = 0;
@@ -42,6 +42,11 @@ std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
       wanted.emplace(t->hash(), std::move(t));
     }
   }
+  return wanted;
+}
+
+std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
+  std::map<uint64_t, std::shared_ptr<Target>> wanted = BuildTargets();
   std::vector<std::unique_ptr<ScrapeLoop>> gone;
   for (auto it = loops_.begin(); it != loops_.end();) {
     if (wanted.count(it->first) == 0) {
@@ -51,14 +56,24 @@ std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
       ++it;
     }
   }
+  std::vector<ScrapeLoop*> fresh;
   for (auto& [hash, target] : wanted) {
     if (loops_.count(hash) != 0) continue;
     auto loop =
         std::make_unique<ScrapeLoop>(target, cfg_, appendable_, metrics_, offset_seed_, logger_);
-    loop->Start();
+    fresh.push_back(loop.get());
     loops_.emplace(hash, std::move(loop));
   }
   metrics_->PoolTargets(cfg_->job_name).Set(static_cast<double>(loops_.size()));
+  Status forced;
+  if (cfg_->target_limit > 0 && loops_.size() > cfg_->target_limit) {
+    metrics_->pool_exceeded_target_limit.Increment();
+    forced = Status::LimitExceeded(
+        "target_limit exceeded (number of targets: " + std::to_string(loops_.size()) +
+        ", limit: " + std::to_string(cfg_->target_limit) + ")");
+  }
+  for (auto& [hash, loop] : loops_) loop->SetForcedError(forced);
+  for (ScrapeLoop* loop : fresh) loop->Start();
   return gone;
 }
 

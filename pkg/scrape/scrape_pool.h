@@ -5,6 +5,7 @@
 // targets that disappeared have their loop stopped with stale markers. Targets dropped by
 // relabeling are kept for the API (at most keep_dropped_targets when it is non-zero).
 // Reload applies a changed scrape config by restarting every loop with the new settings.
+// Over target_limit, every loop reports "target_limit exceeded" instead of scraping.
 //
 // Thread-safe: every method takes mu_; loops are stopped outside it.
 #pragma once
@@ -44,6 +45,8 @@ class ScrapePool {
  private:
   using Loops = std::map<uint64_t, std::unique_ptr<ScrapeLoop>>;  // by Target::hash()
 
+  // Targets from groups_ by hash; fills dropped_. REQUIRES: mu_ held.
+  std::map<uint64_t, std::shared_ptr<Target>> BuildTargets();
   // Builds targets and starts new loops; returns the loops to stop. REQUIRES: mu_ held.
   std::vector<std::unique_ptr<ScrapeLoop>> SyncLocked();
 

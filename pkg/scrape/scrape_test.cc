@@ -263,6 +263,45 @@ TEST_F(ScrapeLoopTest, HonorTimestampsAndOutOfOrder) {
   EXPECT_EQ(metrics_.out_of_order.Value(), 1);
 }
 
+TEST_F(ScrapeLoopTest, AuthParamsAndBodySizeLimit) {
+  address_ = exporter_.address();
+  MakeLoop(
+      "  params:\n    module: [m]\n  basic_auth:\n    username: u\n    password: p\n"
+      "  body_size_limit: 20B\n");
+  exporter_.Serve("small 1\n");
+  loop_->ScrapeAndReport(1000);
+  EXPECT_EQ(loop_->target()->health(), TargetHealth::kUp) << loop_->target()->last_error();
+  EXPECT_EQ(exporter_.Header("Authorization"), "Basic dTpw");
+  EXPECT_EQ(loop_->target()->url(), "http://" + address_ + "/metrics?module=m");
+  exporter_.Serve("a_much_longer_metric_name 1\n");
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(loop_->target()->last_error(), "body size limit exceeded");
+  EXPECT_EQ(Values(S("small")), (V{"1000:1", "2000:stale"}));
+}
+
+TEST_F(ScrapeLoopTest, TargetLimit) {
+  address_ = exporter_.address();
+  exporter_.Serve("x 1\n");
+  config::Config cfg = LoadConfig(
+      "scrape_configs:\n- job_name: test\n  scrape_interval: 100ms\n  scrape_timeout: 100ms\n"
+      "  target_limit: 1\n  static_configs:\n  - targets: ['" +
+      address_ + "', '" + address_ + "']\n    labels: {}\n  - targets: ['" + address_ +
+      "']\n    labels: {second: 'yes'}\n");
+  ScrapeManager scrape({head_.get(), nullptr, Logger()});
+  scrape.ApplyConfig(cfg);
+  discovery::TargetGroup a{"0", {model::Labels{{"__address__", address_}}}, {}};
+  discovery::TargetGroup b{"1", {model::Labels{{"__address__", address_}}}, {{"second", "yes"}}};
+  scrape.UpdateTargets({{"test", {a, b}}});
+  auto targets = scrape.TargetsActive()["test"];
+  ASSERT_EQ(targets.size(), 2u);
+  for (int i = 0; i < 300 && targets[0]->last_scrape_ms() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(targets[0]->last_error(), "target_limit exceeded (number of targets: 2, limit: 1)");
+  EXPECT_TRUE(Query("x").empty());
+  scrape.Stop();
+}
+
 TEST(PopulateLabelsTest, Table) {
   auto cfg = LoadConfig(
                  "scrape_configs:\n- job_name: j\n  scrape_interval: 30s\n  params:\n"
