@@ -37,9 +37,11 @@ std::map<std::string, config::ServiceDiscoveryConfigs> ScrapeManager::DiscoveryC
 }
 
 void ScrapeManager::ApplyConfig(const config::Config& cfg) {
+  std::lock_guard<std::mutex> serial(update_mu_);
   std::vector<std::shared_ptr<ScrapePool>> removed;
   std::vector<std::pair<std::shared_ptr<ScrapePool>, std::shared_ptr<const config::ScrapeConfig>>>
       reload;
+  std::vector<std::pair<std::shared_ptr<ScrapePool>, std::vector<discovery::TargetGroup>>> fresh;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
@@ -61,7 +63,7 @@ void ScrapeManager::ApplyConfig(const config::Config& cfg) {
         auto pool = std::make_shared<ScrapePool>(shared, options_.appendable, &metrics_, seed,
                                                  options_.logger);
         auto groups = sets_.find(sc.job_name);
-        if (groups != sets_.end()) pool->Sync(groups->second);
+        if (groups != sets_.end()) fresh.emplace_back(pool, groups->second);
         next[sc.job_name] = std::move(pool);
       }
       fps[sc.job_name] = std::move(fp);
@@ -70,6 +72,7 @@ void ScrapeManager::ApplyConfig(const config::Config& cfg) {
     pools_ = std::move(next);
     fingerprints_ = std::move(fps);
   }
+  for (auto& [pool, groups] : fresh) pool->Sync(groups);
   for (auto& [pool, cfg_ptr] : reload) pool->Reload(cfg_ptr);
   // A removed job's targets are gone: their series get stale markers.
   for (auto& pool : removed) {
@@ -80,20 +83,19 @@ void ScrapeManager::ApplyConfig(const config::Config& cfg) {
 
 void ScrapeManager::UpdateTargets(
     const std::map<std::string, std::vector<discovery::TargetGroup>>& sets) {
+  std::lock_guard<std::mutex> serial(update_mu_);
   std::vector<std::pair<std::shared_ptr<ScrapePool>, const std::vector<discovery::TargetGroup>*>>
       todo;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
     sets_ = sets;
-    for (const auto& [job, groups] : sets_) {
+    for (const auto& [job, groups] : sets) {
       auto it = pools_.find(job);
       if (it != pools_.end()) todo.emplace_back(it->second, &groups);
     }
-    // Pools sync while holding mu_ so a concurrent UpdateTargets cannot replace sets_ under
-    // them; Sync only blocks on stopping vanished targets' loops.
-    for (auto& [pool, groups] : todo) pool->Sync(*groups);
   }
+  for (auto& [pool, groups] : todo) pool->Sync(*groups);
 }
 
 void ScrapeManager::Stop() {

@@ -66,6 +66,9 @@ class ScrapeManager {
 
   const ScrapeManagerOptions options_;
   ScrapeMetrics metrics_;
+  // Serialises ApplyConfig and UpdateTargets, which stop loops (waiting for in-flight scrapes)
+  // without holding mu_, so the getters the API calls never wait for a scrape.
+  std::mutex update_mu_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<ScrapePool>> pools_;         // by job; guarded by mu_
   std::map<std::string, std::string> fingerprints_;                  // by job; guarded by mu_

@@ -403,6 +403,20 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
                 R"(","job":"test"},"metric":"x","type":"gauge","help":"X.","unit":""}])");
   EXPECT_EQ(TargetsMetadataJson(scrape, {*job}, "nope", -1), "[]");
 
+  // The same config keeps the running loop; a changed one restarts it with the new settings.
+  scrape.ApplyConfig(LoadConfig(yaml));
+  EXPECT_EQ(scrape.TargetsActive()["test"][0], active["test"][0]);
+  std::string changed = yaml;
+  changed.replace(changed.find("scrape_timeout: 100ms"), 21, "scrape_timeout: 50ms");
+  scrape.ApplyConfig(LoadConfig(changed));
+  auto reloaded = scrape.TargetsActive()["test"];
+  ASSERT_EQ(reloaded.size(), 1u);
+  EXPECT_NE(reloaded[0], active["test"][0]);
+  EXPECT_EQ(reloaded[0]->timeout(), 50ms);
+  // The restarted loop starts with an empty cache: let it scrape once, so it knows the
+  // series to mark stale below.
+  ASSERT_TRUE(wait_for([&] { return reloaded[0]->last_scrape_ms() != 0; }));
+
   // Removing the job from the config stops its pool and marks its series stale.
   config::Config without = LoadConfig("scrape_configs:\n- job_name: other\n  static_configs: []\n");
   scrape.ApplyConfig(without);
