@@ -22,7 +22,9 @@ ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
 
 void ScrapeCache::End(bool success) {
   prev_iter_ = iter_;
-  if (!success) return;
+  // Sweeping every entry costs a pass over the cache, so do it every kEvictAfter successful
+  // iterations: an entry then lives between kEvictAfter and 2 * kEvictAfter iterations unseen.
+  if (!success || ++successes_ % kEvictAfter != 0) return;
   std::erase_if(series_,
                 [this](const auto& kv) { return kv.second.last_iter + kEvictAfter < iter_; });
   size_t before = metadata_.size();

@@ -427,6 +427,22 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   scrape.Stop();
 }
 
+TEST(ScrapeCacheTest, EvictsEntriesUnseenForLong) {
+  ScrapeCache c;
+  c.Begin();
+  c.Add("gone")->last_iter = c.iter();
+  c.Add("kept")->last_iter = c.iter();
+  c.End(true);
+  for (uint64_t i = 0; i < 2 * ScrapeCache::kEvictAfter; ++i) {
+    c.Begin();
+    c.Find("kept")->last_iter = c.iter();
+    c.End(true);
+  }
+  EXPECT_EQ(c.Find("gone"), nullptr);
+  ASSERT_NE(c.Find("kept"), nullptr);
+  EXPECT_EQ(c.size(), 1u);
+}
+
 TEST(ApiJsonTest, GoEncoding) {
   std::string out;
   AppendJsonString(&out, "<a&\n\"\\\x01\u2028");
