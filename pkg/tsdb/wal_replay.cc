@@ -53,6 +53,11 @@ Status WalReplayer::Replay(const std::string& wal_dir) {
     KILN_ASSIGN_OR_RETURN(auto reader,
                           wlog::Reader::Open({{wal_dir, first_segment, bounds.second}}));
     KILN_RETURN_IF_ERROR(ReadAll(reader.get()));
+    // Only corruption is repaired (truncating the WAL there); anything else — an IO error,
+    // zstd records Kiln cannot read — stops startup so no readable data is cut off.
+    if (!reader->err().ok() && !reader->err().Is(StatusCode::kCorruption)) {
+      return reader->err().Wrap("read WAL");
+    }
     if (!reader->err().ok()) {
       const wlog::CorruptionError& c = reader->Corruption();
       head_->options_.logger.Warn("Encountered WAL read error, attempting repair",
