@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 LISTEN    ?= 0.0.0.0:9090
 
 .PHONY: all deps build test run bench asan asan-test format compliance clean
@@ -27,6 +27,7 @@ run: build
 	  --web.listen-address=$(LISTEN) --web.enable-remote-write-receiver --web.enable-lifecycle
 
 bench: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target benchmarks
 	bash bench/run.sh $(BUILD_DIR)
 
 # ASan + UBSan build of everything, and its test run.
