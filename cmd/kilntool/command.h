@@ -16,6 +16,10 @@ struct CommandContext {
 
 // `kilntool tsdb dump [--min-time=T] [--max-time=T] [--match=SELECTOR] [<db path>]`
 int RunTsdbDump(const CommandContext& ctx);
+// `kilntool tsdb list [-r] [<db path>]`
+int RunTsdbList(const CommandContext& ctx);
+// `kilntool tsdb create-blocks-from openmetrics [-r] [-q] <input file> [<output directory>]`
+int RunTsdbCreateBlocksFromOpenMetrics(const CommandContext& ctx);
 // `kilntool check config <config-files>...`
 int RunCheckConfig(const CommandContext& ctx);
 

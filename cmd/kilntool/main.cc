@@ -18,6 +18,10 @@ const CommandEntry kCommands[] = {
     {{"check", "config"}, "Check if the config files are valid or not.",
      kiln::tool::RunCheckConfig},
     {{"tsdb", "dump"}, "Dump samples from a TSDB.", kiln::tool::RunTsdbDump},
+    {{"tsdb", "list"}, "List tsdb blocks.", kiln::tool::RunTsdbList},
+    {{"tsdb", "create-blocks-from", "openmetrics"},
+     "Import samples from OpenMetrics input and produce TSDB blocks.",
+     kiln::tool::RunTsdbCreateBlocksFromOpenMetrics},
 };
 
 void Usage(std::ostream& os) {

@@ -8,7 +8,7 @@
 
 #include "cmd/kilntool/command.h"
 #include "cmd/kilntool/flag_parser.h"
-#include "pkg/tsdb/head.h"
+#include "pkg/tsdb/db.h"
 #include "pkg/util/float_format.h"
 #include "promql/parser/parser.h"
 
@@ -26,32 +26,21 @@ Result<int64_t> ParseTime(const std::string& flag, const std::string& s) {
   return v;
 }
 
-// Block directories are named by ULIDs: 26 characters of Crockford base32.
-bool LooksLikeBlock(const std::filesystem::path& p) {
-  const std::string name = p.filename().string();
-  return name.size() == 26 && std::filesystem::is_directory(p) &&
-         std::filesystem::exists(p / "meta.json");
-}
-
 Status Dump(const std::string& dir, int64_t mint, int64_t maxt,
             const std::vector<model::Matcher>& matchers, std::ostream& out, std::ostream& err) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::NotFound("open " + dir + ": no such directory");
   }
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (LooksLikeBlock(entry.path())) {
-      return Status::Unavailable("reading persistent blocks is not supported yet (block " +
-                                 entry.path().filename().string() + ")");
-    }
-  }
-  tsdb::HeadOptions opts;
-  opts.dir = dir;
+  // Blocks and the head together, read-only: nothing is locked, written or deleted.
+  tsdb::DBOptions opts;
   opts.read_only = true;
-  opts.stripe_size = 1024;
+  opts.background_compaction = false;
+  opts.head.stripe_size = 1024;
+  opts.head.logger = Logger(LogLevel::kWarn);
   opts.logger = Logger(LogLevel::kWarn);
-  KILN_ASSIGN_OR_RETURN(auto head, tsdb::Head::Open(opts));
-  KILN_ASSIGN_OR_RETURN(auto querier, head->NewQuerier(mint, maxt));
+  KILN_ASSIGN_OR_RETURN(auto db, tsdb::DB::Open(dir, opts));
+  KILN_ASSIGN_OR_RETURN(auto querier, db->NewQuerier(mint, maxt));
   auto set = querier->Select(/*sorted=*/true, nullptr, matchers);
   std::string line;
   while (set->Next()) {
@@ -71,7 +60,9 @@ Status Dump(const std::string& dir, int64_t mint, int64_t maxt,
     KILN_RETURN_IF_ERROR(it->err());
   }
   KILN_RETURN_IF_ERROR(set->err());
-  return head->Close();
+  set.reset();
+  querier.reset();
+  return db->Close();
 }
 
 }  // namespace
@@ -82,10 +73,13 @@ int RunTsdbDump(const CommandContext& ctx) {
     *ctx.err << "kilntool: error: " << flags.status().message() << "\n";
     return 2;
   }
-  auto mint = ParseTime("min-time", flags->Get("min-time", std::to_string(std::numeric_limits<int64_t>::min())));
-  auto maxt = ParseTime("max-time", flags->Get("max-time", std::to_string(std::numeric_limits<int64_t>::max())));
+  auto mint = ParseTime(
+      "min-time", flags->Get("min-time", std::to_string(std::numeric_limits<int64_t>::min())));
+  auto maxt = ParseTime(
+      "max-time", flags->Get("max-time", std::to_string(std::numeric_limits<int64_t>::max())));
   if (!mint.ok() || !maxt.ok()) {
-    *ctx.err << "kilntool: error: " << (!mint.ok() ? mint.status() : maxt.status()).message() << "\n";
+    *ctx.err << "kilntool: error: " << (!mint.ok() ? mint.status() : maxt.status()).message()
+             << "\n";
     return 2;
   }
   if (flags->positional.size() > 1) {

@@ -213,7 +213,9 @@ Status DB::CompactHead() {
     const int64_t maxt = RangeEnd(hmin, range);
     KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt - 1));
     auto set = q->Select(true, nullptr, {all});
-    auto meta = block::WriteBlock(dir_, set.get(), hmin, maxt);
+    block::BlockWriteOptions wo;
+    wo.chunk_range = range;
+    auto meta = block::WriteBlock(dir_, set.get(), hmin, maxt, wo);
     if (!meta.ok()) return meta.status().Wrap("persist head block");
     options_.logger.Info("write block", {{"mint", std::to_string(hmin)},
                                          {"maxt", std::to_string(maxt)},
@@ -363,7 +365,9 @@ Status DB::Snapshot(const std::string& dir, bool with_head) {
   KILN_ASSIGN_OR_RETURN(auto all, MatchAll());
   KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, hmax));
   auto set = q->Select(true, nullptr, {all});
-  return block::WriteBlock(dir, set.get(), hmin, hmax + 1).status();
+  block::BlockWriteOptions wo;
+  wo.chunk_range = options_.min_block_duration;
+  return block::WriteBlock(dir, set.get(), hmin, hmax + 1, wo).status();
 }
 
 }  // namespace kiln::tsdb

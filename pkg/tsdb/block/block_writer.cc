@@ -22,12 +22,26 @@ struct PendingSeries {
   std::vector<chunks::ChunkMeta> metas;  // refs set, chunk data released
 };
 
-// Re-encodes the samples of `it` in [mint, maxt) into XOR chunks of kSamplesPerChunk.
+// End of the aligned range of length `r` containing `t`.
+int64_t RangeEnd(int64_t t, int64_t r) { return (t >= 0 ? t / r : -((-t + r - 1) / r)) * r + r; }
+
+// Where a chunk that started at `start` and reached `cur` after a quarter of its samples
+// should end so that the rest of the range is split into chunks of similar size (upstream's
+// computeChunkEndTime).
+int64_t ChunkEndTime(int64_t start, int64_t cur, int64_t max) {
+  const int64_t n = (max - start) / ((cur - start + 1) * 4);
+  return n <= 1 ? max : start + (max - start) / n;
+}
+
+// Re-encodes the samples of `it` in [mint, maxt) into XOR chunks cut as the head cuts them:
+// at chunk range boundaries, spread evenly aiming at kSamplesPerChunk, at most twice that.
 Result<std::vector<chunks::ChunkMeta>> EncodeChunks(chunkenc::Iterator* it, int64_t mint,
-                                                    int64_t maxt, uint64_t* samples) {
+                                                    int64_t maxt, int64_t chunk_range,
+                                                    uint64_t* samples) {
   std::vector<chunks::ChunkMeta> metas;
   std::unique_ptr<chunkenc::Appender> app;
   int in_chunk = 0;
+  int64_t next_at = 0;
   for (auto vt = it->Seek(mint); vt != chunkenc::ValueType::kNone; vt = it->Next()) {
     if (vt != chunkenc::ValueType::kFloat) {
       return Status::Unavailable("writing native histogram samples to blocks is not supported");
@@ -35,12 +49,16 @@ Result<std::vector<chunks::ChunkMeta>> EncodeChunks(chunkenc::Iterator* it, int6
     const auto [t, v] = it->At();
     if (t >= maxt) break;
     if (t < mint) continue;
-    if (!app || in_chunk == kSamplesPerChunk) {
+    if (app && in_chunk == kSamplesPerChunk / 4) {
+      next_at = ChunkEndTime(metas.back().min_time, metas.back().max_time, next_at);
+    }
+    if (!app || t >= next_at || in_chunk >= 2 * kSamplesPerChunk) {
       KILN_ASSIGN_OR_RETURN(std::unique_ptr<chunkenc::Chunk> c,
                             chunkenc::NewChunk(chunkenc::Encoding::kXOR));
       metas.push_back({0, t, t, std::shared_ptr<chunkenc::Chunk>(std::move(c))});
       KILN_ASSIGN_OR_RETURN(app, metas.back().chunk->NewAppender());
       in_chunk = 0;
+      next_at = RangeEnd(t, chunk_range);
     }
     app->Append(t, v);
     metas.back().max_time = t;
@@ -70,7 +88,8 @@ Result<BlockMeta> WriteInto(const std::string& tmp, storage::SeriesSet* set, int
   while (set->Next()) {
     const storage::Series& s = set->At();
     auto it = s.Iterator();
-    KILN_ASSIGN_OR_RETURN(auto metas, EncodeChunks(it.get(), mint, maxt, &meta.stats.num_samples));
+    KILN_ASSIGN_OR_RETURN(auto metas, EncodeChunks(it.get(), mint, maxt, options.chunk_range,
+                                                   &meta.stats.num_samples));
     if (metas.empty()) continue;
     KILN_RETURN_IF_ERROR(cw->WriteChunks(metas));
     for (auto& m : metas) m.chunk.reset();

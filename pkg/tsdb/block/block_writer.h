@@ -19,7 +19,7 @@ namespace kiln::tsdb::block {
 
 inline constexpr char kTmpForCreationSuffix[] = ".tmp-for-creation";
 inline constexpr char kTmpForDeletionSuffix[] = ".tmp-for-deletion";
-// Samples per chunk, as upstream's head cuts them.
+// Samples per chunk the head aims at, as upstream's.
 inline constexpr int kSamplesPerChunk = 120;
 
 struct BlockWriteOptions {
@@ -27,6 +27,8 @@ struct BlockWriteOptions {
   int level = 1;
   std::vector<std::string> sources;
   std::vector<BlockDesc> parents;
+  // Chunks never span a multiple of this (the head's chunk range, the 2h block length).
+  int64_t chunk_range = 2 * 3600 * 1000;
   // Chunk segment size (tests use small ones).
   uint64_t segment_size = 512 * 1024 * 1024;
 };

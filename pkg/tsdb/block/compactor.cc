@@ -123,6 +123,7 @@ Result<BlockMeta> LeveledCompactor::Compact(const std::string& dest,
   std::vector<std::shared_ptr<Block>> blocks;
   BlockWriteOptions opts;
   opts.level = 0;
+  opts.chunk_range = ranges_.front();
   std::set<std::string> sources;
   int64_t mint = std::numeric_limits<int64_t>::max();
   int64_t maxt = std::numeric_limits<int64_t>::min();
