@@ -247,6 +247,11 @@ TEST(DBPromtoolTest, PromtoolDumpsTheDB) {
   int rc = 0;
   EXPECT_EQ(RunCommand("promtool tsdb dump " + dir.path() + " 2>/dev/null", &rc), want);
   EXPECT_EQ(rc, 0);
+  const std::string list = RunCommand("promtool tsdb list " + dir.path(), &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 3) << list;  // header + 2 blocks
+  RunCommand("promtool tsdb analyze " + dir.path() + " >/dev/null 2>&1", &rc);
+  EXPECT_EQ(rc, 0);
   EXPECT_EQ(Entries(dir.path() + "/snap").size(), 3u);  // two compacted blocks + head block
   fs::create_directories(dir.path() + "/snap/wal");
   EXPECT_EQ(RunCommand("promtool tsdb dump " + dir.path() + "/snap 2>/dev/null", &rc), want);
