@@ -121,6 +121,26 @@ TEST(DBTest, HeadCompactionKeepsEverySampleOnceAcrossRestart) {
   EXPECT_EQ(db.value()->Blocks().size(), 2u);
 }
 
+TEST(DBTest, HeadBlocksAreMergedLevelByLevel) {
+  TempDir dir;
+  const SeriesMap data = MakeData(2, 0, 16 * kH, 60000);
+  auto db = std::move(DB::Open(dir.path(), TestOptions())).value();
+  // 15d retention: blocks up to 10% of it (36h), so ranges 2h, 6h, 18h as upstream.
+  EXPECT_EQ(db->block_ranges(), (std::vector<int64_t>{2 * kH, 6 * kH, 18 * kH}));
+  Append(db.get(), data);
+  ASSERT_TRUE(db->Compact().ok());
+  // Head blocks up to 14h; [0,6h) and [6h,12h) merged (level 2), [12h,14h) is the newest.
+  std::vector<std::tuple<int64_t, int64_t, int>> got;
+  for (const auto& b : db->Blocks()) {
+    got.emplace_back(b->meta().min_time, b->meta().max_time, b->meta().compaction.level);
+  }
+  EXPECT_EQ(got, (std::vector<std::tuple<int64_t, int64_t, int>>{
+                     {0, 6 * kH, 2}, {6 * kH, 12 * kH, 2}, {12 * kH, 14 * kH, 1}}));
+  EXPECT_EQ(db->Blocks()[0]->meta().compaction.sources.size(), 3u);
+  EXPECT_EQ(Entries(dir.path()).size(), 3u + 3u);  // blocks + chunks_head, lock, wal
+  EXPECT_TRUE(Same(ReadAll(db.get()), data));
+}
+
 TEST(DBTest, CrashLeftoversAreRemovedAndNothingIsLostOrDuplicated) {
   TempDir dir;
   const SeriesMap data = MakeData(3, 0, 2 * kH, 30000);
