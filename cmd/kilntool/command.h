@@ -18,6 +18,8 @@ struct CommandContext {
 int RunTsdbDump(const CommandContext& ctx);
 // `kilntool tsdb list [-r] [<db path>]`
 int RunTsdbList(const CommandContext& ctx);
+// `kilntool tsdb analyze [--limit=N] [<db path>] [<block id>]`
+int RunTsdbAnalyze(const CommandContext& ctx);
 // `kilntool tsdb create-blocks-from openmetrics [-r] [-q] <input file> [<output directory>]`
 int RunTsdbCreateBlocksFromOpenMetrics(const CommandContext& ctx);
 // `kilntool check config <config-files>...`

@@ -19,6 +19,8 @@ const CommandEntry kCommands[] = {
      kiln::tool::RunCheckConfig},
     {{"tsdb", "dump"}, "Dump samples from a TSDB.", kiln::tool::RunTsdbDump},
     {{"tsdb", "list"}, "List tsdb blocks.", kiln::tool::RunTsdbList},
+    {{"tsdb", "analyze"}, "Analyze churn, label pair cardinality and compaction efficiency.",
+     kiln::tool::RunTsdbAnalyze},
     {{"tsdb", "create-blocks-from", "openmetrics"},
      "Import samples from OpenMetrics input and produce TSDB blocks.",
      kiln::tool::RunTsdbCreateBlocksFromOpenMetrics},
