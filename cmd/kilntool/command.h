@@ -16,6 +16,9 @@ struct CommandContext {
 
 // `kilntool tsdb dump [--min-time=T] [--max-time=T] [--match=SELECTOR] [<db path>]`
 int RunTsdbDump(const CommandContext& ctx);
+// `kilntool tsdb dump-openmetrics [flags as dump] [<db path>]`: the same samples as OpenMetrics
+// text (seconds timestamps, "# EOF"), as newer promtool versions print them.
+int RunTsdbDumpOpenMetrics(const CommandContext& ctx);
 // `kilntool tsdb list [-r] [<db path>]`
 int RunTsdbList(const CommandContext& ctx);
 // `kilntool tsdb analyze [--limit=N] [<db path>] [<block id>]`

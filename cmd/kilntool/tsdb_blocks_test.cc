@@ -107,6 +107,25 @@ TEST_F(TsdbBlocksTest, BackfillListAndDumpMatchPromtool) {
   }
 }
 
+// dump-openmetrics output backfills into blocks holding exactly the same samples.
+TEST_F(TsdbBlocksTest, DumpOpenMetricsRoundTripsThroughBackfill) {
+  const std::string kiln = KILNTOOL_PATH;
+  int rc = 0;
+  Shell(kiln + " tsdb create-blocks-from openmetrics " + dir_ + "/in.om " + dir_ + "/a", &rc);
+  ASSERT_EQ(rc, 0);
+  fs::create_directories(dir_ + "/a/wal");
+  const std::string om = Shell(kiln + " tsdb dump-openmetrics " + dir_ + "/a", &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_NE(om.find("bar_total{x=\"a \\\"b\\\"\"} 0 1700000000.000\n"), std::string::npos);
+  EXPECT_EQ(om.substr(om.size() - 6), "# EOF\n");
+  std::ofstream(dir_ + "/dump.om") << om;
+  Shell(kiln + " tsdb create-blocks-from openmetrics " + dir_ + "/dump.om " + dir_ + "/b", &rc);
+  ASSERT_EQ(rc, 0);
+  fs::create_directories(dir_ + "/b/wal");
+  EXPECT_EQ(Shell(kiln + " tsdb dump " + dir_ + "/b", &rc),
+            Shell(kiln + " tsdb dump " + dir_ + "/a", &rc));
+}
+
 TEST_F(TsdbBlocksTest, BackfillRejectsSamplesWithoutTimestamps) {
   std::ofstream(dir_ + "/bad.om") << "foo 1\n# EOF\n";
   int rc = 0;

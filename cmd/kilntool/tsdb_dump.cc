@@ -1,7 +1,8 @@
-// `kilntool tsdb dump`: every sample of a data directory in promtool's exact output format,
-// one `<labels> <value> <timestamp ms>` line per sample, series sorted by labels, values
-// formatted as Go's %g.
+// `kilntool tsdb dump` / `dump-openmetrics`: every sample of a data directory in promtool's exact
+// output format, one `<labels> <value> <timestamp ms>` line per sample, series sorted by labels,
+// values formatted as Go's %g.
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <ostream>
@@ -26,8 +27,33 @@ Result<int64_t> ParseTime(const std::string& flag, const std::string& s) {
   return v;
 }
 
+// promtool's `dump-openmetrics` series prefix: the metric name, then the other labels
+// Go-quoted without spaces ("{}" when there are none).
+std::string OpenMetricsPrefix(const model::Labels& labels) {
+  std::string out(labels.MetricName());
+  out += '{';
+  bool first = true;
+  for (const auto& l : labels) {
+    if (l.name == model::kMetricName) continue;
+    if (!first) out += ',';
+    first = false;
+    out.append(l.name);
+    out += '=';
+    model::AppendGoQuoted(&out, l.value);
+  }
+  out += '}';
+  return out;
+}
+
+// Go's %.3f of ms / 1000: seconds with exactly three decimals.
+std::string SecondsFixed3(int64_t ms) {
+  char buf[48];
+  snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000);
+  return buf;
+}
+
 Status Dump(const std::string& dir, int64_t mint, int64_t maxt,
-            const std::vector<model::Matcher>& matchers, std::ostream& out, std::ostream& err) {
+            const std::vector<model::Matcher>& matchers, bool openmetrics, std::ostream& out) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::NotFound("open " + dir + ": no such directory");
@@ -45,7 +71,7 @@ Status Dump(const std::string& dir, int64_t mint, int64_t maxt,
   std::string line;
   while (set->Next()) {
     const storage::Series& s = set->At();
-    const std::string labels = s.labels().ToString();
+    const std::string labels = openmetrics ? OpenMetricsPrefix(s.labels()) : s.labels().ToString();
     auto it = s.Iterator();
     while (it->Next() == chunkenc::ValueType::kFloat) {
       auto [t, v] = it->At();
@@ -53,21 +79,20 @@ Status Dump(const std::string& dir, int64_t mint, int64_t maxt,
       line += ' ';
       line += FormatFloatG(v);
       line += ' ';
-      line += std::to_string(t);
+      line += openmetrics ? SecondsFixed3(t) : std::to_string(t);
       line += '\n';
       out << line;
     }
     KILN_RETURN_IF_ERROR(it->err());
   }
   KILN_RETURN_IF_ERROR(set->err());
+  if (openmetrics) out << "# EOF\n";
   set.reset();
   querier.reset();
   return db->Close();
 }
 
-}  // namespace
-
-int RunTsdbDump(const CommandContext& ctx) {
+int DumpCommand(const CommandContext& ctx, bool openmetrics) {
   auto flags = ParseFlags(ctx.args, {"min-time", "max-time", "match", "enable-feature"}, {});
   if (!flags.ok()) {
     *ctx.err << "kilntool: error: " << flags.status().message() << "\n";
@@ -92,12 +117,18 @@ int RunTsdbDump(const CommandContext& ctx) {
     *ctx.err << "kilntool: error: invalid --match: " << matchers.status().message() << "\n";
     return 2;
   }
-  Status st = Dump(dir, *mint, *maxt, *matchers, *ctx.out, *ctx.err);
+  Status st = Dump(dir, *mint, *maxt, *matchers, openmetrics, *ctx.out);
   if (!st.ok()) {
     *ctx.err << st.message() << "\n";
     return 1;
   }
   return 0;
 }
+
+}  // namespace
+
+int RunTsdbDump(const CommandContext& ctx) { return DumpCommand(ctx, false); }
+
+int RunTsdbDumpOpenMetrics(const CommandContext& ctx) { return DumpCommand(ctx, true); }
 
 }  // namespace kiln::tool
