@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -168,6 +172,32 @@ TEST(DBTest, CrashLeftoversAreRemovedAndNothingIsLostOrDuplicated) {
   SeriesMap all = data;
   for (const auto& [l, v] : later) all[l].insert(all[l].end(), v.begin(), v.end());
   EXPECT_TRUE(Same(ReadAll(db.value().get()), all));
+}
+
+// A real crash: a child process writing blocks in a loop is SIGKILLed at a random moment.
+// Every block that exists afterwards opens completely, and the leftover tmp dir goes.
+TEST(DBTest, KilledBlockWriterLeavesOnlyWholeBlocks) {
+  TempDir dir;
+  const SeriesMap data = MakeData(200, 0, 2 * kH, 15000);
+  for (int delay_ms : {5, 40, 120}) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      for (;;) WriteBlockOf(dir.path(), data, 0, 2 * kH);
+    }
+    usleep(delay_ms * 1000);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    auto db = DB::Open(dir.path(), TestOptions());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (const auto& e : Entries(dir.path())) {
+      EXPECT_EQ(e.find(".tmp"), std::string::npos) << e;
+    }
+    // Nothing yet, or overlapping copies of the same data merged: every sample once.
+    const size_t blocks = db.value()->Blocks().size();
+    if (blocks > 0) EXPECT_TRUE(Same(ReadAll(db.value().get()), data)) << delay_ms << " " << blocks;
+  }
 }
 
 TEST(DBTest, TimeRetentionDropsWholeBlocksInOneCycle) {
