@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cmd/kiln/deferred_storage.h"
+#include "cmd/kiln/scraping.h"
 #include "cmd/kiln/status_source.h"
 #include "pkg/config/config.h"
 #include "pkg/remote/read_handler.h"
@@ -23,6 +24,7 @@
 #include "promql/engine.h"
 #include "web/api/v1/engine_adapter.h"
 #include "web/api/v1/register.h"
+#include "web/api/v1/series_metadata.h"
 
 namespace kiln {
 namespace {
@@ -39,7 +41,8 @@ sigset_t HandledSignals() {
   return set;
 }
 
-Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* status) {
+Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* status,
+                    Scraping* scraping) {
   logger.Info("Loading configuration file", {{"filename", flags.config_file}});
   Result<config::Config> cfg = config::LoadFile(flags.config_file);
   status->ConfigLoaded(cfg.ok(), cfg.ok() ? cfg->ToYaml() : "");
@@ -48,18 +51,21 @@ Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* s
     return cfg.status().Wrap("couldn't load configuration (--config.file=\"" + flags.config_file +
                              "\")");
   }
+  for (const std::string& w : cfg->Warnings()) logger.Warn(w);
+  scraping->ApplyConfig(*cfg);
   logger.Info("Completed loading of configuration file", {{"filename", flags.config_file}});
   return Status::OK();
 }
 
 // Blocks until SIGTERM or SIGINT; SIGHUP reloads the configuration.
-void WaitForTermination(const web::Flags& flags, const Logger& logger, KilnStatus* status) {
+void WaitForTermination(const web::Flags& flags, const Logger& logger, KilnStatus* status,
+                        Scraping* scraping) {
   sigset_t set = HandledSignals();
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      (void)ReloadConfig(flags, logger, status);
+      (void)ReloadConfig(flags, logger, status, scraping);
       continue;
     }
     if (g_quit_via_web.load()) {
@@ -117,7 +123,11 @@ struct Components {
         write_handler(&storage, &registry, web_logger),
         read_handler(&storage, web_logger),
         engine(EngineOptions(flags, cfg)),
-        query_engine(&engine, &storage) {}
+        query_engine(&engine, &storage),
+        metadata(&storage, [this](const model::Labels& ls, model::Metadata* md) {
+          tsdb::Head* h = head.load();
+          return h != nullptr && h->GetMetadata(ls, md);
+        }) {}
 
   KilnStatus status;
   prometheus::Registry registry;
@@ -126,6 +136,9 @@ struct Components {
   remote::ReadHandler read_handler;
   promql::Engine engine;
   web::api::v1::PromqlQueryEngine query_engine;
+  std::atomic<tsdb::Head*> head{nullptr};  // set once storage is open
+  web::api::v1::SeriesMetadataSource metadata;
+  Scraping scraping;
 };
 
 void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c,
@@ -139,19 +152,26 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
     g_quit_via_web = true;
     kill(getpid(), SIGTERM);
   };
-  routes.on_reload = [&flags, logger, c] { return ReloadConfig(flags, logger, &c->status); };
+  routes.on_reload = [&flags, logger, c] {
+    return ReloadConfig(flags, logger, &c->status, &c->scraping);
+  };
   web::RegisterStandardRoutes(server, routes);
   web::api::v1::ApiDeps api;
   api.queryable = &c->storage;
   api.engine = &c->query_engine;
   api.status = &c->status;
+  api.metadata = &c->metadata;
+  api.targets = c->scraping.TargetsHandler();
+  api.scrape_pools = c->scraping.ScrapePoolsHandler();
+  api.targets_metadata = c->scraping.TargetsMetadataHandler();
   api.build_info = web::GetBuildInfo();
   web::api::v1::RegisterApiV1(server, std::move(api));
 }
 
 // Listens, opens storage, serves until told to stop, then stops in order. Returns the exit
 // code.
-int Serve(const web::Flags& flags, const Logger& logger, Components* c) {
+int Serve(const web::Flags& flags, const config::Config& cfg, const Logger& logger,
+          Components* c) {
   Logger web_logger = logger.With({{"component", "web"}});
   web::Server server(ServerOptions(flags), web_logger);
   RegisterRoutes(flags, logger, c, &server);
@@ -164,12 +184,16 @@ int Serve(const web::Flags& flags, const Logger& logger, Components* c) {
   if (!head.ok()) return 1;
   c->storage.Set(head->get(), head->get());
   c->status.SetHead(head->get());
+  c->head = head->get();
+  c->scraping.Start(head->get(), &c->registry, logger, cfg);
   server.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
-  WaitForTermination(flags, logger, &c->status);
+  WaitForTermination(flags, logger, &c->status, &c->scraping);
   server.SetReady(false);
   server.Stop();  // in-flight requests finish before storage closes
+  logger.Info("Stopping scrape manager...");
+  c->scraping.Stop();  // the last scrapes commit before storage closes
   logger.Info("Stopping storage...");
   if (Status s = (*head)->Close(); !s.ok()) {
     logger.Error("Closing storage failed", {{"err", s.ToString()}});
@@ -195,7 +219,8 @@ int Run(const web::Flags& flags) {
   }
   Components components(flags, *cfg, logger.With({{"component", "web"}}));
   components.status.ConfigLoaded(true, cfg->ToYaml());
-  return Serve(flags, logger, &components);
+  for (const std::string& w : cfg->Warnings()) logger.Warn(w);
+  return Serve(flags, *cfg, logger, &components);
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// Scraping: service discovery feeding the scrape manager, and the API endpoints that show
+// them (/api/v1/targets, /api/v1/scrape_pools, /api/v1/targets/metadata).
+//
+// Start() runs once storage is open; ApplyConfig() on every successful (re)load. The API
+// handlers may be registered before Start(): until then they answer empty results.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "pkg/config/config.h"
+#include "pkg/discovery/manager.h"
+#include "pkg/scrape/manager.h"
+#include "web/api/v1/api.h"
+
+namespace kiln {
+
+class Scraping {
+ public:
+  Scraping() = default;
+  ~Scraping() { Stop(); }
+  Scraping(const Scraping&) = delete;
+  Scraping& operator=(const Scraping&) = delete;
+
+  void Start(storage::Appendable* appendable, prometheus::Registry* registry,
+             const Logger& logger, const config::Config& cfg);
+  void ApplyConfig(const config::Config& cfg);
+  // Discovery first, so no update reaches a stopped scrape manager.
+  void Stop();
+
+  web::api::v1::EndpointHandler TargetsHandler();
+  web::api::v1::EndpointHandler ScrapePoolsHandler();
+  web::api::v1::EndpointHandler TargetsMetadataHandler();
+
+ private:
+  std::shared_ptr<scrape::ScrapeManager> scrape() const;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<scrape::ScrapeManager> scrape_;  // guarded by mu_
+  std::unique_ptr<discovery::Manager> discovery_;  // guarded by mu_
+};
+
+}  // namespace kiln
