@@ -6,111 +6,14 @@
 #include <string>
 
 #include "pkg/model/value.h"
+#include "promql/parser/literals.h"
+#include "promql/parser/parser.h"
 #include "promql/promqltest/test_file.h"
 
 namespace kiln::promql::promqltest {
 
 namespace {
 
-bool EqualFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes one escape sequence starting after the backslash at s[*i]; advances *i.
-bool DecodeEscape(std::string_view s, size_t* i, std::string* out) {
-  char c = s[(*i)++];
-  auto hex = [&](int n) -> long {
-    if (*i + n > s.size()) return -1;
-    long v = 0;
-    for (int k = 0; k < n; ++k) {
-      int h = HexVal(s[*i + k]);
-      if (h < 0) return -1;
-      v = v * 16 + h;
-    }
-    *i += n;
-    return v;
-  };
-  switch (c) {
-    case 'a':
-      out->push_back('\a');
-      return true;
-    case 'b':
-      out->push_back('\b');
-      return true;
-    case 'f':
-      out->push_back('\f');
-      return true;
-    case 'n':
-      out->push_back('\n');
-      return true;
-    case 'r':
-      out->push_back('\r');
-      return true;
-    case 't':
-      out->push_back('\t');
-      return true;
-    case 'v':
-      out->push_back('\v');
-      return true;
-    case '\\':
-    case '\'':
-    case '"':
-      out->push_back(c);
-      return true;
-    case 'x': {
-      long v = hex(2);
-      if (v < 0) return false;
-      out->push_back(static_cast<char>(v));
-      return true;
-    }
-    case 'u':
-    case 'U': {
-      long v = hex(c == 'u' ? 4 : 8);
-      if (v < 0) return false;
-      AppendUtf8(out, static_cast<uint32_t>(v));
-      return true;
-    }
-    default:
-      if (c >= '0' && c <= '7' && *i + 2 <= s.size()) {
-        int v = (c - '0') * 64 + (s[*i] - '0') * 8 + (s[*i + 1] - '0');
-        *i += 2;
-        out->push_back(static_cast<char>(v));
-        return true;
-      }
-      return false;
-  }
-}
 
 // A cursor over one series description line.
 class DescLexer {
@@ -304,91 +207,16 @@ std::vector<std::string_view> SplitItems(std::string_view s) {
 
 }  // namespace
 
-Result<std::string> GoUnquote(std::string_view s) {
-  if (s.size() < 2 || s.front() != s.back()) return Status::BadData("invalid quoted string");
-  char q = s.front();
-  std::string_view body = s.substr(1, s.size() - 2);
-  if (q == '`') return std::string(body);
-  if (q != '"' && q != '\'') return Status::BadData("invalid quoted string");
-  std::string out;
-  for (size_t i = 0; i < body.size();) {
-    if (body[i] == '\\') {
-      ++i;
-      if (i >= body.size() || !DecodeEscape(body, &i, &out))
-        return Status::BadData("invalid escape in string");
-    } else {
-      out.push_back(body[i++]);
-    }
-  }
-  return out;
-}
+// The corpus uses PromQL's own literal syntax; the parser's functions define it.
+Result<std::string> GoUnquote(std::string_view s) { return parser::Unquote(s); }
 
 std::optional<double> ParseNumber(std::string_view s) {
-  std::string_view t = s;
-  bool neg = false;
-  if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
-    neg = t[0] == '-';
-    t.remove_prefix(1);
-  }
-  if (EqualFold(t, "inf") || EqualFold(t, "infinity")) {
-    return neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-  }
-  if (EqualFold(t, "nan")) return std::numeric_limits<double>::quiet_NaN();
-  if (t.empty()) return std::nullopt;
-  std::string str;
-  for (char c : s) {
-    if (c != '_') str.push_back(c);
-  }
-  // Go's ParseInt(s, 0, 64) accepts 0x/0o/0b prefixes; ParseFloat accepts hex floats.
-  char* end = nullptr;
-  if (t.size() > 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O' || t[1] == 'b' || t[1] == 'B')) {
-    long long v =
-        std::strtoll(std::string(t.substr(2)).c_str(), &end, (t[1] == 'o' || t[1] == 'O') ? 8 : 2);
-    if (*end != '\0') return std::nullopt;
-    return neg ? -static_cast<double>(v) : static_cast<double>(v);
-  }
-  double v = std::strtod(str.c_str(), &end);
-  if (end == str.c_str() || *end != '\0') return std::nullopt;
-  return v;
+  Result<double> v = parser::ParseNumber(s);
+  if (!v.ok()) return std::nullopt;
+  return *v;
 }
 
-Result<int64_t> ParseDuration(std::string_view s) {
-  if (s == "0") return int64_t{0};
-  if (s.empty()) return Status::BadData("empty duration string");
-  struct Unit {
-    std::string_view name;
-    int64_t ms;
-  };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
-                                    {"w", 7LL * 24 * 3600 * 1000},
-                                    {"d", 24LL * 3600 * 1000},
-                                    {"h", 3600LL * 1000},
-                                    {"m", 60LL * 1000},
-                                    {"s", 1000},
-                                    {"ms", 1}};
-  int64_t total = 0;
-  size_t i = 0;
-  int last_unit = -1;
-  while (i < s.size()) {
-    size_t b = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (b == i) return Status::BadData("not a valid duration string: \"" + std::string(s) + "\"");
-    int64_t n = std::strtoll(std::string(s.substr(b, i - b)).c_str(), nullptr, 10);
-    size_t u = i;
-    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-    std::string_view unit = s.substr(u, i - u);
-    int found = -1;
-    for (int k = 0; k < 7; ++k) {
-      if (kUnits[k].name == unit) found = k;
-    }
-    if (found <= last_unit) {
-      return Status::BadData("not a valid duration string: \"" + std::string(s) + "\"");
-    }
-    last_unit = found;
-    total += n * kUnits[found].ms;
-  }
-  return total;
-}
+Result<int64_t> ParseDuration(std::string_view s) { return parser::ParseDuration(s); }
 
 Result<SeriesDesc> ParseSeriesDesc(std::string_view line) {
   DescLexer lx(line);
