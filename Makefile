@@ -5,7 +5,7 @@ JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 LISTEN    ?= 0.0.0.0:9090
 
-.PHONY: all deps build test run bench asan asan-test format compliance clean
+.PHONY: all deps build test run bench asan asan-test fuzz-parser format compliance clean
 
 all: build
 
@@ -37,6 +37,10 @@ asan: deps
 
 asan-test: asan
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1200
+
+# libFuzzer on the PromQL parser under ASan + UBSan, 10 minutes (FUZZ_SECONDS to change).
+fuzz-parser: deps
+	bash scripts/fuzz-parser.sh
 
 compliance: build
 	/usr/bin/python3 compliance/run.py --build-dir $(BUILD_DIR)
