@@ -38,6 +38,7 @@ for q in queries:
         f.write(q)
 print(f"{len(queries)} seed queries", file=sys.stderr)
 PY
+cp promql/parser/testdata/fuzz_regressions/* "$corpus"/
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$build/bin/promql_parse_fuzz" "$corpus" -max_total_time="${FUZZ_SECONDS:-600}" -timeout=10 \
   -print_final_stats=1

@@ -1,6 +1,8 @@
 // String(): the one-line form of a tree, matching Prometheus's printer.go output.
 #include "promql/parser/printer.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -143,6 +145,17 @@ std::string NumberString(const NumberLiteral& n) {
   return ms < 0 ? "-" + FormatDuration(-ms) : FormatDuration(ms);
 }
 
+// `+Inf ^ x` would reparse as unary plus over `Inf ^ x` (unary binds looser than `^`), so a
+// +Inf literal on the left of `^` prints unsigned; elsewhere "+Inf" round-trips and matches
+// upstream's printer.
+std::string PowLhsString(const BinaryExpr& b) {
+  if (b.op == BinaryOp::kPow && b.lhs->kind() == Kind::kNumberLiteral) {
+    const auto& n = b.lhs->As<NumberLiteral>();
+    if (!n.duration && std::isinf(n.val) && n.val > 0) return "Inf";
+  }
+  return b.lhs->ToString();
+}
+
 std::string AggregateString(const AggregateExpr& a) {
   std::string s(AggregateOpString(a.op));
   if (a.without || !a.grouping.empty()) {
@@ -179,7 +192,7 @@ std::string ExprString(const Expr& e) {
       return AggregateString(e.As<AggregateExpr>());
     case Kind::kBinary: {
       const auto& b = e.As<BinaryExpr>();
-      return b.lhs->ToString() + " " + std::string(BinaryOpString(b.op)) +
+      return PowLhsString(b) + " " + std::string(BinaryOpString(b.op)) +
              (b.return_bool ? " bool" : "") + MatchingString(b) + " " + b.rhs->ToString();
     }
     case Kind::kCall: {
