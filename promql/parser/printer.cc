@@ -67,7 +67,11 @@ void WriteSelectorBody(std::string* out, const VectorSelector& vs) {
     parts.push_back(MatcherString(m));
   }
   *out += vs.name;
-  if (parts.empty()) return;
+  if (parts.empty()) {
+    // A selector with neither name nor matchers (info()'s `{}` argument) still needs braces.
+    if (vs.name.empty()) *out += "{}";
+    return;
+  }
   std::sort(parts.begin(), parts.end());
   *out += '{';
   for (size_t i = 0; i < parts.size(); ++i) {
