@@ -169,9 +169,26 @@ class Parser : public TokenStream {
   }
 
  private:
+  // Bounds the depth of the tree (nested calls plus operator chains), so a crafted query
+  // cannot overflow the stack of the parser, checker, printer or evaluator, which recurse.
+  // Upstream (Go, growable stacks) has no such limit; real queries stay far below it.
+  static constexpr int kMaxNesting = 512;
+  int depth_ = 0;
+
   ExprPtr ParseBinary(int min_prec) {
+    struct DepthGuard {
+      int* depth;
+      ~DepthGuard() { --*depth; }
+    } guard{&depth_};
+    if (++depth_ > kMaxNesting) {
+      Fail({Peek().pos, Peek().pos}, "expression nested too deeply (more than 512 levels)");
+    }
     ExprPtr lhs = ParseUnary();
+    int chain = 0;
     while (true) {
+      if (++chain + depth_ > kMaxNesting) {
+        Fail({Peek().pos, Peek().pos}, "expression nested too deeply (more than 512 levels)");
+      }
       std::optional<BinaryOp> op = BinaryOpFor(Peek().type);
       if (!op || Precedence(*op) < min_prec) return lhs;
       auto b = std::make_unique<BinaryExpr>();
