@@ -1,6 +1,5 @@
 #include "pkg/remote/series_labels.h"
 
-#include <algorithm>
 #include <string>
 
 namespace kiln::remote {
@@ -54,9 +53,6 @@ bool IsValidUtf8(std::string_view s) {
 }
 
 Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs) {
-  std::stable_sort(
-      pairs->begin(), pairs->end(),
-      [](const model::LabelView& a, const model::LabelView& b) { return a.name < b.name; });
   bool has_name = false;
   bool all_valid = true;
   for (const auto& p : *pairs) {
@@ -68,9 +64,16 @@ Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs) {
     return Status::BadData("invalid metric name or labels, got " + PairsToString(*pairs));
   }
   for (size_t i = 1; i < pairs->size(); ++i) {
-    if ((*pairs)[i].name == (*pairs)[i - 1].name) {
+    const std::string_view prev = (*pairs)[i - 1].name;
+    const std::string_view cur = (*pairs)[i].name;
+    if (cur == prev) {
       return Status::BadData("invalid labels for series, labels " + PairsToString(*pairs) +
-                             ", duplicated label " + std::string((*pairs)[i].name));
+                             ", duplicated label " + std::string(cur));
+    }
+    if (cur < prev) {
+      return Status::BadData("invalid labels for series, labels " + PairsToString(*pairs) +
+                             ", labels are not sorted by name (" + std::string(cur) +
+                             " after " + std::string(prev) + ")");
     }
   }
   std::erase_if(*pairs, [](const model::LabelView& p) { return p.value.empty(); });

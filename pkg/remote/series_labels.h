@@ -9,11 +9,16 @@
 
 namespace kiln::remote {
 
-// Builds a series' labels from received pairs. `pairs` is sorted in place by name (senders
-// must sort, but upstream tolerates unsorted input, and so do we); pairs with an empty value
-// are dropped, as an empty value means "no such label". Errors (kBadData, one line, same
-// wording as upstream): missing or empty metric name, a name or value that is not valid
-// UTF-8, an empty label name, a duplicated label name.
+// Builds a series' labels from received pairs; pairs with an empty value are dropped, as an
+// empty value means "no such label". Errors (kBadData, one line, upstream's wording where
+// upstream has the check): missing or empty metric name, a name or value that is not valid
+// UTF-8, an empty label name, a duplicated label name, and label names not sorted.
+//
+// Sorting: both remote write specs say senders MUST sort label names. Upstream Prometheus
+// sorts silently instead of checking; Kiln rejects unsorted input with 400 (issue 2), which
+// turns a sender bug into a visible error instead of a silently different series identity
+// for receivers that do not sort. Every known sender (Prometheus, Agent/Alloy, the OTel
+// exporter) sorts.
 Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs);
 
 // Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).

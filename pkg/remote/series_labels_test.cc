@@ -18,7 +18,10 @@ struct LabelsCase {
 TEST(SeriesLabelsTest, Table) {
   const std::vector<LabelsCase> cases = {
       {"sorted", {{"__name__", "up"}, {"job", "a"}}, R"({__name__="up", job="a"})", ""},
-      {"unsorted is sorted", {{"job", "a"}, {"__name__", "up"}}, R"({__name__="up", job="a"})", ""},
+      {"unsorted",
+       {{"job", "a"}, {"__name__", "up"}},
+       "",
+       R"(invalid labels for series, labels {job="a", __name__="up"}, labels are not sorted by name (__name__ after job))"},
       {"empty value dropped", {{"__name__", "up"}, {"x", ""}}, R"({__name__="up"})", ""},
       {"utf8 names",
        {{"__name__", "métrique"}, {"ñ.b", "v"}},
@@ -32,7 +35,7 @@ TEST(SeriesLabelsTest, Table) {
       {"empty label name",
        {{"__name__", "up"}, {"", "a"}},
        "",
-       R"(invalid metric name or labels, got {="a", __name__="up"})"},
+       R"(invalid metric name or labels, got {__name__="up", ="a"})"},
       {"bad utf8 value",
        {{"__name__", "up"}, {"a", "\xff"}},
        "",

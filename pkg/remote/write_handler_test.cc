@@ -249,7 +249,7 @@ TEST_F(WriteHandlerTest, ContentTypeVariantsSelectV1) {
 
 TEST_F(WriteHandlerTest, GoodV1RequestIsCommitted) {
   prompb::WriteRequest req;
-  AddV1Series(&req, {{"job", "a"}, {"__name__", "http_requests_total"}},
+  AddV1Series(&req, {{"__name__", "http_requests_total"}, {"job", "a"}},
               {{kNow - 2000, 1}, {kNow - 1000, 2}, {kNow, 3}});
   AddV1Series(&req, {{"__name__", "up"}}, {{kNow, model::StaleNaN()}});
   auto* md = req.add_metadata();
@@ -325,6 +325,10 @@ TEST_F(WriteHandlerTest, PartialWritesCommitGoodDataAndReportEachProblem) {
        {{"__name__", "d"}, {"a", "1"}, {"a", "2"}},
        {{kNow, 1}},
        R"(invalid labels for series, labels {__name__="d", a="1", a="2"}, duplicated label a)"},
+      {"unsorted labels",
+       {{"__name__", "u"}, {"zone", "1"}, {"app", "2"}},
+       {{kNow, 1}},
+       R"(invalid labels for series, labels {__name__="u", zone="1", app="2"}, labels are not sorted by name (app after zone))"},
   };
   for (bool use_v2 : {false, true}) {
     SCOPED_TRACE(use_v2 ? "v2" : "v1");
