@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Grafana replay: the calls Grafana's stock Prometheus datasource makes, sent to Prometheus
+2.42 and to Kiln holding the same data (api_pair.py), answers compared.
+
+Each case is one HTTP request. Both answers must have the same HTTP status, the same
+`status` and `errorType`, and the same `data`: lists of objects or strings compared as
+sets, numbers (and numeric strings such as sample values) equal within 1e-9 relative, NaN
+equal to NaN. Error messages are compared too, except where Prometheus 3.x (what Kiln
+follows) reworded them; those cases say why. Prints one line per case and
+"N passed, M failed".
+
+Usage: api_grafana_e2e_test.py --build-dir BUILD
+"""
+
+import argparse
+import json
+import math
+import sys
+
+import api_pair
+from api_pair import http_call
+
+REL = 1e-9
+
+
+def as_number(x):
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            return None
+    return None
+
+
+def same(a, b, path="data"):
+    """Returns None when a and b are equal under the rules above, else a description."""
+    na, nb = as_number(a), as_number(b)
+    if na is not None and nb is not None:
+        if math.isnan(na) and math.isnan(nb):
+            return None
+        if na == nb or abs(na - nb) <= REL * max(abs(na), abs(nb)):
+            return None
+        return f"{path}: {a!r} != {b!r}"
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"{path}: keys {sorted(a)} != {sorted(b)}"
+        for k in a:
+            d = same(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} elements != {len(b)}: {short(a)} vs {short(b)}"
+        if all(isinstance(x, (dict, str)) for x in a + b):
+            # A set: every element of a has a distinct partner in b.
+            unmatched = list(b)
+            for x in a:
+                hit = next((i for i, y in enumerate(unmatched) if same(x, y) is None), None)
+                if hit is None:
+                    return f"{path}: {short(x)} has no counterpart in {short(b)}"
+                unmatched.pop(hit)
+            return None
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = same(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    if a != b:
+        return f"{path}: {short(a)} != {short(b)}"
+    return None
+
+
+def short(x):
+    s = json.dumps(x)
+    return s if len(s) < 300 else s[:300] + "..."
+
+
+# How `data` is compared: "equal" (the rules above), "keys" (same object keys, values
+# differ by design, e.g. versions), "length" (same number of elements: upstream picks which
+# ones by Go map order).
+class Case:
+    def __init__(self, name, path, params=(), method="GET", compare="equal", message=True,
+                 optional=False):
+        self.name, self.path, self.params, self.method = name, path, list(params), method
+        self.compare, self.message, self.optional = compare, message, optional
+
+
+# Error texts Prometheus 3.x (which Kiln follows) words differently from 2.42.
+QUERY_RANGE_PREFIX = ("3.x prefixes query_range parse errors with 'invalid parameter \"query\": ' "
+                      "as 2.42 already did for instant queries")
+SORTED_DUPLICATES = ("3.x lists the two duplicate series sorted by labels (promqltest "
+                     "operators.test), 2.42 in the order met")
+REGEX_TEXT = ("3.x compiles matchers as ^(?s:...)$ so the quoted expression differs; "
+              "Kiln's RE2 wording differs too (pkg/model/matcher.cc)")
+
+
+def cases(t, start, end):
+    """t: instant evaluation time; [start, end]: range. Seconds as float strings."""
+    ms = lambda s: str(round(float(s) * 1000))  # noqa: E731
+    rng = [("start", start), ("end", end)]
+    req = "fixture_requests_total"
+    return [
+        # --- what Grafana sends ---
+        Case("health check 1+1 at time=4", "/api/v1/query", [("query", "1+1"), ("time", "4")]),
+        Case("buildinfo", "/api/v1/status/buildinfo", compare="keys"),
+        Case("labels GET", "/api/v1/labels", rng),
+        Case("labels POST", "/api/v1/labels", rng, method="POST"),
+        Case("labels no range", "/api/v1/labels"),
+        Case("labels match[]", "/api/v1/labels", [("match[]", req)] + rng),
+        Case("labels POST 2×match[]", "/api/v1/labels",
+             [("match[]", req), ("match[]", 'up{job="fixture"}')] + rng, method="POST"),
+        Case("label __name__ values", "/api/v1/label/__name__/values", rng),
+        Case("label values match[]", "/api/v1/label/code/values", [("match[]", req)] + rng),
+        Case("label values match[] regex", "/api/v1/label/le/values",
+             [("match[]", '{__name__=~"fixture_request_duration.*"}')] + rng),
+        Case("label values unknown name", "/api/v1/label/nope/values", rng),
+        Case("series GET", "/api/v1/series", [("match[]", req)] + rng),
+        Case("series POST 2×match[]", "/api/v1/series",
+             [("match[]", '{__name__="fixture_temperature_celsius"}'),
+              ("match[]", 'fixture_queue_bytes{env="e2e"}')] + rng, method="POST"),
+        Case("series no range", "/api/v1/series", [("match[]", "up")]),
+        Case("metadata", "/api/v1/metadata"),
+        Case("metadata metric=", "/api/v1/metadata", [("metric", req)]),
+        Case("metadata metric= histogram", "/api/v1/metadata",
+             [("metric", "fixture_request_duration_seconds")]),
+        Case("metadata limit=", "/api/v1/metadata", [("limit", "2")], compare="length"),
+        Case("metadata unknown metric", "/api/v1/metadata", [("metric", "nope")]),
+        Case("query_range POST rate, float step", "/api/v1/query_range",
+             [("query", f"rate({req}[10s])")] + rng + [("step", "2.5")], method="POST"),
+        Case("query_range POST sum by", "/api/v1/query_range",
+             [("query", f"sum by (code) (rate({req}[5s]))")] + rng + [("step", "0.5")],
+             method="POST"),
+        Case("query_range POST histogram_quantile", "/api/v1/query_range",
+             [("query", "histogram_quantile(0.9, sum by (le) "
+                        "(rate(fixture_request_duration_seconds_bucket[10s])))")] + rng +
+             [("step", "5")], method="POST"),
+        Case("query_range POST topk", "/api/v1/query_range",
+             [("query", f"topk(2, {req})")] + rng + [("step", "1.5")], method="POST"),
+        Case("query_range GET gauge", "/api/v1/query_range",
+             [("query", "fixture_temperature_celsius")] + rng + [("step", "3")]),
+        Case("instant query POST", "/api/v1/query",
+             [("query", "fixture_temperature_celsius"), ("time", t)], method="POST"),
+        Case("instant query GET scalar", "/api/v1/query",
+             [("query", f"scalar(sum({req}))"), ("time", t)]),
+        Case("instant query range selector", "/api/v1/query",
+             [("query", "fixture_queue_bytes[5s]"), ("time", t)]),
+        Case("instant query string", "/api/v1/query", [("query", '"hi"'), ("time", t)]),
+        Case("exemplar probe (ms times)", "/api/v1/query_exemplars",
+             [("query", "test"), ("start", ms(start)), ("end", ms(end))]),
+        Case("query_exemplars", "/api/v1/query_exemplars", [("query", req)] + rng),
+        Case("rules", "/api/v1/rules"),
+        Case("rules type=alert", "/api/v1/rules", [("type", "alert")]),
+        Case("alerts", "/api/v1/alerts"),
+        Case("format_query", "/api/v1/format_query",
+             [("query", "sum(rate(foo{bar=\"baz\"}[5m]))by(job)")]),
+        Case("format_query POST", "/api/v1/format_query", [("query", "a+on(b)group_left c")],
+             method="POST"),
+        Case("parse_query", "/api/v1/parse_query", [("query", "sum(rate(foo[5m]))")],
+             optional=True),
+        # --- bad input ---
+        Case("unparsable query", "/api/v1/query", [("query", "sum(rate(x[5m])"), ("time", t)]),
+        Case("unparsable query_range", "/api/v1/query_range",
+             [("query", "foo{")] + rng + [("step", "1")], method="POST",
+             message=QUERY_RANGE_PREFIX),
+        Case("step 0", "/api/v1/query_range", [("query", "up")] + rng + [("step", "0")]),
+        Case("step negative", "/api/v1/query_range", [("query", "up")] + rng + [("step", "-1")]),
+        Case("step unparsable", "/api/v1/query_range", [("query", "up")] + rng + [("step", "x")]),
+        Case("end before start", "/api/v1/query_range",
+             [("query", "up"), ("start", end), ("end", start), ("step", "1")]),
+        Case("too many points (11k)", "/api/v1/query_range",
+             [("query", "up"), ("start", str(float(end) - 11001)), ("end", end), ("step", "1")]),
+        Case("exactly 11k points allowed", "/api/v1/query_range",
+             [("query", "up"), ("start", str(float(end) - 10999)), ("end", end), ("step", "1")]),
+        Case("bad time", "/api/v1/query", [("query", "up"), ("time", "yesterday")]),
+        Case("bad start", "/api/v1/query_range",
+             [("query", "up"), ("start", "abc"), ("end", end), ("step", "1")]),
+        Case("bad start on labels", "/api/v1/labels", [("start", "2023-13-45")]),
+        Case("bad matcher series", "/api/v1/series", [("match[]", '{job=~"("}')],
+             message=REGEX_TEXT),
+        Case("bad matcher labels", "/api/v1/labels", [("match[]", "up{")]),
+        Case("bad matcher label values", "/api/v1/label/job/values", [("match[]", "{}")]),
+        Case("many-to-many matching", "/api/v1/query",
+             [("query", f"fixture_temperature_celsius + on(job) {req}"), ("time", t)],
+             message=SORTED_DUPLICATES),
+        Case("many-to-many group_left", "/api/v1/query",
+             [("query", f"fixture_temperature_celsius * on(job) group_left {req}"), ("time", t)],
+             message=SORTED_DUPLICATES),
+        Case("many-to-one without group_left", "/api/v1/query",
+             [("query", f"{req} + on(job) up"), ("time", t)]),
+        Case("unknown endpoint", "/api/v1/nope"),
+        Case("missing match[] on series", "/api/v1/series", rng),
+        Case("missing query", "/api/v1/query", [("time", t)]),
+        Case("exemplars end before start", "/api/v1/query_exemplars",
+             [("query", req), ("start", end), ("end", start)]),
+    ]
+
+
+def compare(case, prom, kiln):
+    (ps, pb), (ks, kb) = prom, kiln
+    if ps != ks:
+        return f"HTTP {ps} (Prometheus) != {ks} (Kiln): {pb[:200]!r} vs {kb[:200]!r}"
+    try:
+        pj = json.loads(pb)
+    except ValueError:
+        # Not JSON (e.g. the router's 404 page): the bodies must match.
+        return None if pb == kb else f"body {pb[:200]!r} != {kb[:200]!r}"
+    try:
+        kj = json.loads(kb)
+    except ValueError:
+        return f"Kiln's body is not JSON: {kb[:200]!r}"
+    for key in ("status", "errorType"):
+        if pj.get(key) != kj.get(key):
+            return f"{key}: {pj.get(key)!r} != {kj.get(key)!r} ({pj.get('error')!r} / {kj.get('error')!r})"
+    if case.message is True and pj.get("error") != kj.get("error"):
+        return f"error message: {pj.get('error')!r} != {kj.get('error')!r}"
+    for key in ("warnings", "infos"):
+        if pj.get(key) and pj.get(key) != kj.get(key):
+            return f"{key}: {pj.get(key)!r} != {kj.get(key)!r}"
+    pd, kd = pj.get("data"), kj.get("data")
+    if case.compare == "keys":
+        if not isinstance(pd, dict) or not isinstance(kd, dict) or set(pd) != set(kd):
+            return f"data keys {short(pd)} != {short(kd)}"
+        return None
+    if case.compare == "length":
+        return None if len(pd) == len(kd) else f"data length {len(pd)} != {len(kd)}"
+    return same(pd, kd)
+
+
+def main_with(pair):
+    t_ms = pair.eval_time_ms(pair.sync_ms)
+    t = f"{t_ms / 1000:.3f}"
+    start, end = f"{pair.range_start_ms(t_ms, 60, 10) / 1000:.3f}", t
+    failed, passed, skipped = [], 0, 0
+    for case in cases(t, start, end):
+        prom = http_call(pair.prom.url, case.path, case.params, case.method)
+        kiln = http_call(pair.kiln.url, case.path, case.params, case.method)
+        if case.optional and prom[0] == 404:
+            print(f"SKIP  {case.name}: Prometheus 2.42 answers 404")
+            skipped += 1
+            continue
+        diff = compare(case, prom, kiln)
+        if diff:
+            failed.append(case.name)
+            print(f"FAIL  {case.name}: {case.method} {case.path} {case.params}\n      {diff}")
+        else:
+            passed += 1
+            note = "" if case.message is True else f"; message not compared: {case.message}"
+            print(f"ok    {case.name} (HTTP {prom[0]}){note}")
+    print(f"grafana replay: {passed} passed, {len(failed)} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args = ap.parse_args()
+    return api_pair.run(main_with, args.build_dir, "kiln-api-grafana-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

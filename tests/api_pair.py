@@ -1,0 +1,237 @@
+"""A Prometheus 2.42 and a Kiln holding the same data, for the HTTP API end-to-end tests.
+
+Prometheus scrapes a fixture exporter (a small HTTP server in this process) every second
+and remote_writes everything it appends into Kiln, so both hold the same samples with the
+same timestamps. `Pair.start()` returns once both answer identically for every raw sample
+up to `Pair.sync_ms`; queries at or before that time see the same data on both sides.
+"""
+
+import http.server
+import json
+import math
+import os
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import e2e_lib as e2e
+
+PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+
+
+class FixtureExporter:
+    """Serves /metrics in the text format: counters, gauges, a classic histogram, an info
+    metric and a gauge with a unit, each with HELP and TYPE. Values move on every scrape."""
+
+    def __init__(self):
+        self.scrapes = 0
+        self.lock = threading.Lock()
+        exporter = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != "/metrics":
+                    self.send_error(404)
+                    return
+                body = exporter.render().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def render(self):
+        with self.lock:
+            self.scrapes += 1
+            n = self.scrapes
+        lines = [
+            "# HELP fixture_requests_total Requests handled, by method and code.",
+            "# TYPE fixture_requests_total counter",
+            f'fixture_requests_total{{code="200",method="get"}} {n * 7}',
+            f'fixture_requests_total{{code="500",method="get"}} {n // 3}',
+            f'fixture_requests_total{{code="200",method="post"}} {n * 2.5}',
+            "# HELP fixture_temperature_celsius Room temperature.",
+            "# TYPE fixture_temperature_celsius gauge",
+            f'fixture_temperature_celsius{{room="a"}} {20 + 3 * math.sin(n / 5):.6f}',
+            f'fixture_temperature_celsius{{room="b"}} {-4.25 + n % 4}',
+            "# HELP fixture_queue_bytes Bytes waiting in the queue.",
+            "# TYPE fixture_queue_bytes gauge",
+            "# UNIT fixture_queue_bytes bytes",
+            f"fixture_queue_bytes {1e9 + n * 1234.5}",
+            "# HELP fixture_build_info Build information.",
+            "# TYPE fixture_build_info gauge",
+            'fixture_build_info{version="1.2.3",goversion="go1.19"} 1',
+            "# HELP fixture_request_duration_seconds Request latency.",
+            "# TYPE fixture_request_duration_seconds histogram",
+        ]
+        total = 0
+        for i, le in enumerate(["0.005", "0.01", "0.1", "0.5", "1", "+Inf"]):
+            total += n * (i + 1) if le != "+Inf" else n
+            lines.append(f'fixture_request_duration_seconds_bucket{{le="{le}"}} {total}')
+        lines.append(f"fixture_request_duration_seconds_sum {n * 0.75}")
+        lines.append(f"fixture_request_duration_seconds_count {total}")
+        return "\n".join(lines) + "\n"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def http_call(base, path, params=(), method="GET", timeout=30):
+    """Sends one API request; `params` is a list of (name, value) pairs, sent in the URL for
+    GET and as a form body for POST. Returns (HTTP status, body text)."""
+    query = urllib.parse.urlencode(list(params))
+    url = base + path
+    data = None
+    if method == "GET":
+        if query:
+            url += "?" + query
+    else:
+        data = query.encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if method != "GET":
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def get_json(base, path, params=()):
+    status, body = http_call(base, path, params)
+    if status != 200:
+        raise AssertionError(f"{base}{path} {params}: HTTP {status}: {body[:500]}")
+    return json.loads(body)["data"]
+
+
+class Pair:
+    def __init__(self, build_dir, work):
+        self.build_dir = build_dir
+        self.work = work
+        self.exporter = None
+        self.kiln = None
+        self.prom = None
+        self.sync_ms = None
+        self.offset_ms = None
+        self.first_ms = None  # the first scrape's timestamp
+
+    def start(self, min_seconds=25, timeout=90):
+        self.exporter = FixtureExporter()
+        self.kiln = e2e.kiln(self.build_dir, os.path.join(self.work, "kiln-data"),
+                             os.path.join(self.work, "kiln.log"))
+        self.kiln.wait_ready()
+        config = os.path.join(self.work, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write(f"""global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: fixture
+    static_configs:
+      - targets: ["127.0.0.1:{self.exporter.port}"]
+        labels: {{env: "e2e"}}
+remote_write:
+  - url: {self.kiln.url}/api/v1/write
+    queue_config: {{batch_send_deadline: 200ms, min_backoff: 50ms, max_backoff: 500ms}}
+    metadata_config: {{send: true, send_interval: 1s}}
+""")
+        self.prom = e2e.prometheus(os.path.join(self.work, "prom-data"), config,
+                                   os.path.join(self.work, "prometheus.log"))
+        self.prom.wait_ready()
+        began = time.time()
+        while time.time() - began < min_seconds:
+            time.sleep(1)
+        self.sync_ms = self._wait_in_sync(timeout)
+        return self
+
+    def _wait_in_sync(self, timeout):
+        """Waits until Kiln returns exactly Prometheus's raw samples over the last hour up to
+        a recent time; returns that time (ms). Also learns the scrape offset (sample
+        timestamps are offset + k * 1000 ms)."""
+        deadline = time.time() + timeout
+        sync_s = time.time() - 2
+        last = None
+        while time.time() < deadline:
+            params = [("query", '{__name__=~".+"}[1h]'), ("time", f"{sync_s:.3f}")]
+            want = get_json(self.prom.url, "/api/v1/query", params)
+            got = get_json(self.kiln.url, "/api/v1/query", params)
+            key = lambda s: json.dumps(s["metric"], sort_keys=True)  # noqa: E731
+            want_map = {key(s): s["values"] for s in want["result"]}
+            got_map = {key(s): s["values"] for s in got["result"]}
+            if want_map and want_map == got_map:
+                ts = [v[0] for v in next(s for s in want["result"]
+                                         if s["metric"]["__name__"] == "up")["values"]]
+                # Scrapes land on offset + k * 1000 ms give or take a few ms of jitter.
+                offsets = [round(t * 1000) % 1000 for t in ts]
+                spread = [(o - offsets[0] + 500) % 1000 - 500 for o in offsets]
+                if max(spread) - min(spread) > 100:
+                    raise AssertionError(f"scrape timestamps are not aligned: {sorted(offsets)}")
+                self.offset_ms = (offsets[0] + (max(spread) + min(spread)) // 2) % 1000
+                self.first_ms = round(min(ts) * 1000)
+                return int(sync_s * 1000)
+            last = (len(want_map), len(got_map),
+                    sorted(set(want_map) ^ set(got_map))[:3])
+            time.sleep(0.5)
+        raise AssertionError(f"Kiln never caught up with Prometheus: {last}\n"
+                             f"{self.kiln.read_log()[-3000:]}")
+
+    def eval_time_ms(self, before_ms):
+        """A time at or before `before_ms` that lies 250 ms after a scrape (so neither it nor
+        any window of whole seconds or half seconds ending at it comes within 200 ms of a
+        sample: Prometheus 2.42's closed windows and Kiln's left-open ones then select the
+        same samples)."""
+        t = before_ms - ((before_ms - self.offset_ms - 250) % 500)
+        if (t - self.offset_ms) % 1000 not in (250, 750):
+            raise AssertionError("eval time arithmetic")
+        return t
+
+    def range_start_ms(self, end_ms, want_s, window_s):
+        """The start of a range ending at end_ms: want_s seconds long, but no earlier than
+        window_s after the first scrape. Prometheus 3.x changed how rate() extrapolates
+        towards a counter's zero point when a window starts well before its first sample
+        (2.42 caps the gap at the zero point before testing it against the extrapolation
+        threshold, 3.x tests first and then caps); Kiln follows 3.x, so windows reaching
+        back past the first scrape would legitimately differ."""
+        start = max(end_ms - want_s * 1000, self.first_ms + window_s * 1000 + 1000)
+        return self.eval_time_ms(start + 499)
+
+    def stop(self):
+        for srv in (self.prom, self.kiln):
+            if srv is not None:
+                srv.stop()
+        if self.exporter is not None:
+            self.exporter.stop()
+
+
+def run(main_fn, build_dir, prefix):
+    """Skips when Debian's Prometheus is missing; otherwise runs main_fn(pair) on a started
+    pair and cleans up."""
+    if not os.path.exists(PROMETHEUS) or not os.path.exists(PROMTOOL):
+        print("SKIP: Debian's prometheus package is not installed")
+        return e2e.SKIP
+    work = e2e.tempdir(prefix)
+    pair = Pair(build_dir, work)
+    try:
+        pair.start()
+        return main_fn(pair)
+    except BaseException:
+        print(f"work dir kept: {work}")
+        work = None
+        raise
+    finally:
+        pair.stop()
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
