@@ -1,5 +1,5 @@
 // promqltest: runs Prometheus-format PromQL test files against Kiln's engine.
-//   promqltest [-v] [--skip=FILE] <file.test|dir>...
+//   promqltest [-v] [--skip=FILE] [--storage=head|memory] <file.test|dir>...
 // Prints `file: N passed, M failed, K skipped` per file and a total line; exits 1 when any
 // eval failed.
 #include <algorithm>
@@ -17,11 +17,19 @@ using namespace kiln::promql::promqltest;
 int main(int argc, char** argv) {
   std::string skip_path;
   bool verbose = false;
+  StorageKind storage = StorageKind::kHead;
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-v" || a == "--verbose") {
       verbose = true;
+    } else if (a.rfind("--storage=", 0) == 0) {
+      auto kind = ParseStorageKind(a.substr(10));
+      if (!kind.ok()) {
+        std::cerr << "promqltest: " << kind.status().message() << "\n";
+        return 2;
+      }
+      storage = *kind;
     } else if (a.rfind("--skip=", 0) == 0) {
       skip_path = a.substr(7);
     } else if (fs::is_directory(a)) {
@@ -59,7 +67,7 @@ int main(int argc, char** argv) {
       total.failed++;
       continue;
     }
-    Runner runner(&engine, &skips, &std::cout, verbose);
+    Runner runner(&engine, &skips, &std::cout, verbose, storage);
     FileResult r = runner.Run(*tf);
     std::cout << name << ": " << r.passed << " passed, " << r.failed << " failed, " << r.skipped
               << " skipped\n";

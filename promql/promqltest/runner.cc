@@ -1,5 +1,7 @@
 #include "promql/promqltest/runner.h"
 
+#include <algorithm>
+
 #include <re2/re2.h>
 
 #include <cctype>
@@ -96,8 +98,22 @@ EngineOptions TestEngineOptions() {
   return o;
 }
 
-void Runner::Load(const LoadCmd& cmd) {
+Status Runner::Load(const LoadCmd& cmd) {
+  // A series defined twice in one load keeps only its last definition, as upstream's
+  // runner keys a load's series by their labels.
+  std::vector<const SeriesDesc*> defs;
   for (const SeriesDesc& d : cmd.series) {
+    auto same = std::find_if(defs.begin(), defs.end(), [&](const SeriesDesc* o) {
+      return model::Labels::Compare(o->metric, d.metric) == 0;
+    });
+    if (same != defs.end()) {
+      *same = &d;
+    } else {
+      defs.push_back(&d);
+    }
+  }
+  for (const SeriesDesc* def : defs) {
+    const SeriesDesc& d = *def;
     std::string name(d.metric.MetricName());
     if (d.has_histogram) {
       unsupported_.push_back({d.metric, "native histograms"});
@@ -121,8 +137,9 @@ void Runner::Load(const LoadCmd& cmd) {
       if (d.values[i].omitted) continue;
       samples.push_back({static_cast<int64_t>(i) * cmd.interval_ms, d.values[i].value});
     }
-    storage_.Add(d.metric, samples);
+    if (Status st = storage_.Add(d.metric, samples); !st.ok()) return st;
   }
+  return Status::OK();
 }
 
 std::string Runner::AutoSkipReason(const EvalCmd& cmd) const {
@@ -147,13 +164,19 @@ std::string Runner::AutoSkipReason(const EvalCmd& cmd) const {
 
 FileResult Runner::Run(const TestFile& file) {
   FileResult res;
-  storage_.Clear();
+  // Storage errors on load or clear are the file's failures, as upstream fails the test.
+  auto check = [&](const Status& st, int line) {
+    if (st.ok()) return;
+    ++res.failed;
+    *log_ << file.name << ":" << line << ": FAIL storage: " << st.message() << "\n";
+  };
+  check(storage_.Clear(), 0);
   unsupported_.clear();
   for (const Command& c : file.commands) {
     if (const auto* l = std::get_if<LoadCmd>(&c)) {
-      Load(*l);
-    } else if (std::holds_alternative<ClearCmd>(c)) {
-      storage_.Clear();
+      check(Load(*l), l->line);
+    } else if (const auto* cl = std::get_if<ClearCmd>(&c)) {
+      check(storage_.Clear(), cl->line);
       unsupported_.clear();
     } else {
       const EvalCmd& ev = std::get<EvalCmd>(c);

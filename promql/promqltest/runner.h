@@ -1,4 +1,4 @@
-// Runs parsed .test files against the Kiln engine and an in-memory storage, checking
+// Runs parsed .test files against the Kiln engine and the head (see TestStorage), checking
 // results and annotations as upstream's promqltest does (including the `@`-modifier
 // variants and the range-mode re-check of instant queries).
 // Not thread-safe; one Runner per thread.
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "promql/engine.h"
-#include "promql/promqltest/memory_storage.h"
 #include "promql/promqltest/test_file.h"
+#include "promql/promqltest/test_storage.h"
 
 namespace kiln::promql::promqltest {
 
@@ -47,14 +47,15 @@ EngineOptions TestEngineOptions();
 class Runner {
  public:
   // With `verbose`, skipped evals are listed with their reasons too.
-  Runner(const Engine* engine, const SkipList* skips, std::ostream* log, bool verbose = false)
-      : engine_(engine), skips_(skips), log_(log), verbose_(verbose) {}
+  Runner(const Engine* engine, const SkipList* skips, std::ostream* log, bool verbose = false,
+         StorageKind storage = StorageKind::kHead)
+      : engine_(engine), skips_(skips), log_(log), verbose_(verbose), storage_(storage) {}
 
   // Runs every command of `file`; failures are printed to the log.
   FileResult Run(const TestFile& file);
 
  private:
-  void Load(const LoadCmd& cmd);
+  Status Load(const LoadCmd& cmd);
   // Empty when the eval passed, else a description of the failure.
   std::string RunEval(const EvalCmd& cmd);
   std::string RunInstant(const EvalCmd& cmd, parser::ExprPtr expr, int64_t ts);
@@ -66,7 +67,7 @@ class Runner {
   const SkipList* skips_;
   std::ostream* log_;
   bool verbose_;
-  MemoryStorage storage_;
+  TestStorage storage_;
   // Series whose data Kiln cannot hold yet (native histograms, start timestamps), with the
   // reason; evals selecting them are skipped.
   struct Unsupported {

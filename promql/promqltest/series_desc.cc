@@ -14,7 +14,6 @@ namespace kiln::promql::promqltest {
 
 namespace {
 
-
 // A cursor over one series description line.
 class DescLexer {
  public:
