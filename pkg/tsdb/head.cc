@@ -7,6 +7,7 @@
 #include "pkg/tsdb/head_appender.h"
 #include "pkg/tsdb/head_querier.h"
 #include "pkg/tsdb/wal_replay.h"
+#include "pkg/tsdb/wlog/checkpoint.h"
 
 namespace kiln::tsdb {
 
@@ -19,7 +20,10 @@ void Head::AppendBuffers::Clear() {
 }
 
 Head::Head(const HeadOptions& options)
-    : options_(options), metrics_(options.registry), series_(options.stripe_size) {
+    : options_(options),
+      metrics_(options.registry),
+      series_(options.stripe_size),
+      min_valid_time_(options.min_valid_time) {
   metrics_.min_time.Set(static_cast<double>(MinTime()));
   metrics_.max_time.Set(static_cast<double>(MaxTime()));
 }
@@ -139,10 +143,14 @@ MemSeries* Head::GetOrCreate(const model::Labels& labels, uint64_t ref, bool* cr
   return s;
 }
 
-Status Head::TruncateChunks(int64_t mint) {
+void Head::RaiseMinValidTime(int64_t t) {
   int64_t cur = min_valid_time_.load();
-  while (cur < mint && !min_valid_time_.compare_exchange_weak(cur, mint)) {
+  while (cur < t && !min_valid_time_.compare_exchange_weak(cur, t)) {
   }
+}
+
+Status Head::TruncateChunks(int64_t mint) {
+  RaiseMinValidTime(mint);
   uint64_t dropped = 0;
   series_.ForEach([&](MemSeries* s) {
     std::lock_guard<SpinLock> lock(s->mutex());
@@ -150,14 +158,150 @@ Status Head::TruncateChunks(int64_t mint) {
   });
   num_chunks_.fetch_sub(dropped);
   metrics_.chunks.Decrement(static_cast<double>(dropped));
+  metrics_.chunks_removed.Increment(static_cast<double>(dropped));
   // Nothing below mint is served any more (except open chunks that started earlier).
-  cur = min_time_.load();
+  int64_t cur = min_time_.load();
   while (cur < mint && cur != std::numeric_limits<int64_t>::max() &&
          !min_time_.compare_exchange_weak(cur, mint)) {
   }
   metrics_.min_time.Set(static_cast<double>(MinTime()));
   if (chunk_mapper_ != nullptr) return chunk_mapper_->Truncate(mint).Wrap("truncate chunks_head");
   return Status::OK();
+}
+
+Status Head::Truncate(int64_t mint) {
+  std::lock_guard<std::mutex> lock(truncate_mu_);
+  metrics_.truncations.Increment();
+  const bool initialized_before = initialized();
+  Status st = TruncateMemory(mint);
+  // An empty head has logged nothing worth checkpointing (upstream skips it too).
+  if (st.ok() && initialized_before) st = TruncateWal(mint);
+  if (!st.ok()) metrics_.truncations_failed.Increment();
+  return st;
+}
+
+Status Head::TruncateMemory(int64_t mint) {
+  if (initialized() && MinTime() >= mint && min_valid_time_.load() >= mint) return Status::OK();
+  RaiseMinValidTime(mint);
+  // A querier opened before the block holding [.., mint) became visible would find the data
+  // in neither place once it is dropped here.
+  reclaimer_.WaitForCurrentReaders();
+  KILN_RETURN_IF_ERROR(TruncateChunks(mint));
+  const int64_t actual_min = GcSeries();
+  // With data left only above mint (or none), the head starts where appends may start.
+  if (actual_min > MinTime()) {
+    const int64_t floor = std::min(actual_min, AppendableMinValidTime());
+    int64_t cur = min_time_.load();
+    while (cur < floor && !min_time_.compare_exchange_weak(cur, floor)) {
+    }
+    RaiseMinValidTime(floor);
+    metrics_.min_time.Set(static_cast<double>(MinTime()));
+  }
+  return Status::OK();
+}
+
+int64_t Head::GcSeries() {
+  std::vector<std::unique_ptr<MemSeries>> removed =
+      series_.Gc([](const MemSeries& s) { return s.empty() && s.pending_commits() == 0; });
+  int64_t actual_min = std::numeric_limits<int64_t>::max();
+  series_.ForEach([&](MemSeries* s) {
+    std::lock_guard<SpinLock> lock(s->mutex());
+    if (!s->empty()) actual_min = std::min(actual_min, s->MinTime());
+  });
+  if (removed.empty()) return actual_min;
+  PostingsList refs;
+  std::vector<const model::Labels*> labels;
+  refs.reserve(removed.size());
+  labels.reserve(removed.size());
+  for (const auto& s : removed) {
+    refs.push_back(s->ref());
+    labels.push_back(&s->labels());
+  }
+  std::sort(refs.begin(), refs.end());
+  postings_.Delete(refs, labels);
+  // Samples of these series may still sit in WAL segments up to the current one; their
+  // Series records must outlive those segments in checkpoints.
+  const int segment = wal_ != nullptr ? wal_->current_segment() : -1;
+  for (uint64_t ref : refs) wal_expiries_[ref] = segment;
+  num_series_.fetch_sub(removed.size(), std::memory_order_relaxed);
+  metrics_.series.Decrement(static_cast<double>(removed.size()));
+  metrics_.series_removed.Increment(static_cast<double>(removed.size()));
+  reclaimer_.Retire(std::move(removed));
+  return actual_min;
+}
+
+Status Head::TruncateWal(int64_t mint) {
+  if (wal_ == nullptr || mint <= last_wal_truncation_time_) return Status::OK();
+  KILN_ASSIGN_OR_RETURN(auto bounds, wal_->Segments());
+  auto [first, last] = bounds;
+  // A fresh segment, so that a quiet server does not keep more WAL than needed.
+  KILN_RETURN_IF_ERROR(wal_->NextSegment().status().Wrap("create new WAL segment"));
+  last--;  // the segment written until now stays out of the checkpoint
+  if (last < 0) return Status::OK();
+  // The lower two thirds of the segments should hold mostly obsolete samples; with fewer
+  // than two segments a checkpoint is not worth it.
+  last = first + (last - first) * 2 / 3;
+  if (last <= first) return Status::OK();
+  auto keep = [this, last](record::HeadSeriesRef ref) {
+    if (series_.GetByRef(ref) != nullptr) return true;
+    auto it = wal_expiries_.find(ref);
+    return it != wal_expiries_.end() && it->second > last;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  metrics_.checkpoint_creations.Increment();
+  Result<wlog::CheckpointStats> stats =
+      wlog::Checkpoint(options_.logger, wal_.get(), first, last, keep, mint);
+  if (!stats.ok()) {
+    metrics_.checkpoint_creations_failed.Increment();
+    return stats.status().Wrap("create checkpoint");
+  }
+  KILN_RETURN_IF_ERROR(wal_->Truncate(last + 1).Wrap("truncate WAL"));
+  std::erase_if(wal_expiries_, [last](const auto& e) { return e.second <= last; });
+  metrics_.checkpoint_deletions.Increment();
+  if (Status st = wlog::DeleteCheckpoints(wal_->dir(), last); !st.ok()) {
+    // Leftover checkpoints only take disk space: replay uses the newest one.
+    options_.logger.Error("delete old checkpoints", {{"err", st.ToString()}});
+    metrics_.checkpoint_deletions_failed.Increment();
+  }
+  last_wal_truncation_time_ = mint;
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  options_.logger.Info("WAL checkpoint complete", {{"first", std::to_string(first)},
+                                                   {"last", std::to_string(last)},
+                                                   {"duration", std::to_string(secs) + "s"}});
+  return Status::OK();
+}
+
+Status Head::Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers) {
+  const uint64_t epoch = reclaimer_.Enter(SeriesReclaimer::Kind::kWriter);
+  std::vector<record::RefTombstone> stones;
+  std::vector<MemSeries*> targets;
+  for (uint64_t ref : postings_.ForMatchers(matchers)) {
+    MemSeries* s = series_.GetByRef(ref);
+    if (s == nullptr) continue;
+    std::lock_guard<SpinLock> lock(s->mutex());
+    if (s->empty()) continue;
+    // Only the part of the range the series has data in, as upstream.
+    const int64_t lo = std::max(mint, s->MinTime());
+    const int64_t hi = std::min(maxt, s->MaxTime());
+    if (lo > hi) continue;
+    stones.push_back({s->ref(), {{lo, hi}}});
+    targets.push_back(s);
+  }
+  Status st;
+  if (!stones.empty() && wal_ != nullptr) {
+    std::string rec;
+    record::EncodeTombstones(stones, &rec);
+    st = wal_->Log(std::string_view(rec)).Wrap("write tombstones to WAL");
+  }
+  if (st.ok()) {
+    for (size_t i = 0; i < targets.size(); ++i) {
+      std::lock_guard<SpinLock> lock(targets[i]->mutex());
+      targets[i]->AddDeleted(stones[i].intervals[0]);
+    }
+  }
+  reclaimer_.Exit(SeriesReclaimer::Kind::kWriter, epoch);
+  return st;
 }
 
 HeadStats Head::Stats(size_t limit) const {
@@ -171,12 +315,17 @@ HeadStats Head::Stats(size_t limit) const {
 }
 
 bool Head::GetMetadata(const model::Labels& labels, model::Metadata* out) const {
-  MemSeries* s = series_.GetByHash(labels.Hash(), labels);
-  if (s == nullptr) return false;
-  std::lock_guard<SpinLock> lock(s->mutex());
-  if (s->metadata() == nullptr) return false;
-  *out = *s->metadata();
-  return true;
+  const uint64_t epoch = reclaimer_.Enter(SeriesReclaimer::Kind::kWriter);
+  bool found = false;
+  if (MemSeries* s = series_.GetByHash(labels.Hash(), labels)) {
+    std::lock_guard<SpinLock> lock(s->mutex());
+    if (s->metadata() != nullptr) {
+      *out = *s->metadata();
+      found = true;
+    }
+  }
+  reclaimer_.Exit(SeriesReclaimer::Kind::kWriter, epoch);
+  return found;
 }
 
 std::unique_ptr<Head::AppendBuffers> Head::GetBuffers() {

@@ -1,6 +1,6 @@
-// Head: the in-memory part of the TSDB, backed by the write-ahead log under <dir>/wal. It is
-// meant to hold the newest ~chunk_range of samples; until truncation exists it holds
-// everything appended.
+// Head: the in-memory part of the TSDB, backed by the write-ahead log under <dir>/wal. It
+// holds the newest ~1.5 chunk_range of samples: once the DB has written older data to a
+// block it calls Truncate, which drops that data from memory and the WAL.
 //
 // Writes go through HeadAppender (storage::Appender): staged, logged to the WAL, then
 // applied all at once under isolation so a concurrent query never sees part of a commit.
@@ -8,8 +8,9 @@
 //
 // Full chunks are written to <dir>/chunks_head and read back memory-mapped. On start that
 // directory is rebuilt from the WAL (loading it instead is a startup-time optimisation not
-// done yet). TruncateChunks drops old full chunks; not implemented yet: series GC and WAL
-// checkpointing on truncation, out-of-order ingestion, histograms and exemplars.
+// done yet). Truncate drops old chunks, garbage-collects series left without samples and
+// checkpoints the WAL; Delete records tombstones. Not implemented yet: out-of-order
+// ingestion, histograms and exemplars.
 //
 // Thread-safe: appenders and queriers may be used from any number of threads (each
 // appender or querier by one thread at a time).
@@ -21,8 +22,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "pkg/model/matcher.h"
 #include "pkg/storage/appender.h"
 #include "pkg/storage/querier.h"
 #include "pkg/tsdb/head_metrics.h"
@@ -30,6 +33,7 @@
 #include "pkg/tsdb/mem_postings.h"
 #include "pkg/tsdb/mem_series.h"
 #include "pkg/tsdb/record/record.h"
+#include "pkg/tsdb/series_reclaimer.h"
 #include "pkg/tsdb/stripe_series.h"
 #include "pkg/tsdb/wlog/wlog.h"
 #include "pkg/util/logger.h"
@@ -54,6 +58,9 @@ struct HeadOptions {
   int samples_per_chunk = 120;
   // Out-of-order ingestion is not supported yet: must be 0.
   int64_t out_of_order_time_window = 0;
+  // Samples below this are out of bounds from the start, and skipped by WAL replay (the DB
+  // sets it to the end of its newest block, as upstream's Head.Init(minValidTime)).
+  int64_t min_valid_time = std::numeric_limits<int64_t>::min();
   // Number of lock stripes of the series registry; a power of two.
   size_t stripe_size = 16384;
   // Registers the head's metrics here when non-null.
@@ -95,11 +102,24 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // (chunks already handed to queriers stay readable). Idempotent.
   Status Close();
 
-  // Drops in-memory and chunks_head/ data of full chunks that end before `mint`, and
-  // rejects later appends below `mint` as out of bounds. Queriers already open keep what
-  // they selected. Does not (yet) remove series or truncate the WAL, so a restart replays
-  // the dropped samples again. Thread-safe; safe to run during appends and queries.
+  // Drops in-memory and chunks_head/ data of chunks that end before `mint`, and rejects
+  // later appends below `mint` as out of bounds. Queriers already open keep what they
+  // selected. Neither removes series nor truncates the WAL (see Truncate). Thread-safe;
+  // safe to run during appends and queries.
   Status TruncateChunks(int64_t mint);
+
+  // Upstream's head truncation, once data below `mint` is safe in a block: waits for the
+  // queriers open now to finish (they may not see the block yet), drops chunks that end
+  // before `mint`, garbage-collects series without samples left, then checkpoints the
+  // first two thirds of the WAL segments (keeping live series, samples >= mint, tombstones
+  // and metadata) and deletes those segments and older checkpoints. A restart afterwards
+  // replays exactly the data at or after `mint`. Thread-safe; truncations run one at a time.
+  Status Truncate(int64_t mint);
+
+  // Tombstones the samples of series matching `matchers` in [mint, maxt]: logged to the
+  // WAL (replayed on start, kept by checkpoints), hidden from queries and head compaction.
+  // Thread-safe.
+  Status Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers);
 
   // Time bounds of the samples in the head (INT64_MAX / INT64_MIN while empty).
   int64_t MinTime() const { return min_time_.load(std::memory_order_acquire); }
@@ -113,6 +133,9 @@ class Head final : public storage::Appendable, public storage::Queryable {
   }
   // Metadata of the series with these labels, if any was recorded.
   bool GetMetadata(const model::Labels& labels, model::Metadata* out) const;
+
+  // Series unlinked by GC and not freed yet (for tests).
+  size_t PendingSeriesFrees() const { return reclaimer_.PendingFrees(); }
 
   const MemPostings& postings() const { return postings_; }
   const HeadOptions& options() const { return options_; }
@@ -138,6 +161,15 @@ class Head final : public storage::Appendable, public storage::Queryable {
     return {options_.chunk_range, options_.samples_per_chunk, chunk_mapper_.get()};
   }
 
+  // Truncate's two halves (upstream truncateMemory / truncateWAL). REQUIRE: truncate_mu_.
+  Status TruncateMemory(int64_t mint);
+  Status TruncateWal(int64_t mint);
+  // Unlinks series without chunks or pending commits; returns the lowest remaining sample
+  // time (INT64_MAX when none). REQUIRES: truncate_mu_.
+  int64_t GcSeries();
+  // Raises min_valid_time_ to at least `t`.
+  void RaiseMinValidTime(int64_t t);
+
   Status OpenWal();
   // Starts chunks_head/ afresh: full chunks are rebuilt from the WAL during replay.
   Status OpenChunkMapper();
@@ -161,6 +193,9 @@ class Head final : public storage::Appendable, public storage::Queryable {
   StripeSeries series_;
   MemPostings postings_;
   Isolation isolation_;
+  // Declared after series_: retired series are freed before the registry goes.
+  // Mutable: const lookups (GetMetadata) register with it too.
+  mutable SeriesReclaimer reclaimer_;
   std::unique_ptr<wlog::WL> wal_;  // null when disabled
   // Full chunks in dir/chunks_head; null without a data directory (chunks stay in memory).
   std::unique_ptr<chunks::ChunkDiskMapper> chunk_mapper_;
@@ -175,6 +210,14 @@ class Head final : public storage::Appendable, public storage::Queryable {
   std::atomic<int> replay_first_{-1};  // WAL segments being replayed
   std::atomic<int> replay_last_{-1};
   std::atomic<int> replay_current_{-1};
+
+  std::mutex truncate_mu_;  // serialises Truncate
+  // WAL truncation already done up to this time (upstream lastWALTruncationTime).
+  int64_t last_wal_truncation_time_ =
+      std::numeric_limits<int64_t>::min();  // guarded by truncate_mu_
+  // Refs of GC'd series → the last WAL segment that may still use them: checkpoints keep
+  // their Series records until that segment is checkpointed (upstream's deleted map).
+  std::unordered_map<uint64_t, int> wal_expiries_;  // guarded by truncate_mu_
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<AppendBuffers>> pool_;  // guarded by pool_mu_

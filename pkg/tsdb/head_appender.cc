@@ -42,7 +42,10 @@ model::Labels WithoutEmpty(const model::Labels& labels) {
 
 }  // namespace
 
-HeadAppender::HeadAppender(Head* head) : head_(head), buf_(head->GetBuffers()) {
+HeadAppender::HeadAppender(Head* head)
+    : head_(head),
+      epoch_(head->reclaimer_.Enter(SeriesReclaimer::Kind::kWriter)),
+      buf_(head->GetBuffers()) {
   head_->metrics_.active_appenders.Increment();
 }
 
@@ -84,9 +87,19 @@ Result<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref, const mo
   }
   KILN_ASSIGN_OR_RETURN(MemSeries * s, GetOrCreate(ref, labels));
   Status st;
-  {
-    std::lock_guard<SpinLock> lock(s->mutex());
-    st = s->Appendable(t, v, min_valid_time_);
+  for (;;) {
+    bool removed;
+    {
+      std::lock_guard<SpinLock> lock(s->mutex());
+      removed = s->removed();
+      if (!removed) {
+        st = s->Appendable(t, v, min_valid_time_);
+        if (st.ok()) s->AddPendingCommit();
+      }
+    }
+    if (!removed) break;
+    // Head GC unlinked the (then empty) series since the lookup: find or create it afresh.
+    KILN_ASSIGN_OR_RETURN(s, GetOrCreate(0, labels));
   }
   if (!st.ok()) {
     if (st.Is(StatusCode::kOutOfOrder)) head_->metrics_.out_of_order_samples.Increment();
@@ -167,12 +180,15 @@ void HeadAppender::Apply() {
   int64_t applied_mint = std::numeric_limits<int64_t>::max();
   int64_t applied_maxt = std::numeric_limits<int64_t>::min();
   uint64_t appended = 0, out_of_order = 0, out_of_bounds = 0, chunks = 0;
+  // A truncation since Append may have moved the bound up: data below it belongs to a block.
+  const int64_t min_valid = std::max(min_valid_time_, head_->min_valid_time_.load());
   for (size_t i = 0; i < buf_->samples.size(); ++i) {
     const record::RefSample& smp = buf_->samples[i];
     MemSeries* s = buf_->sample_series[i];
     std::lock_guard<SpinLock> lock(s->mutex());
+    s->DonePendingCommit();
     // Re-check: another transaction may have appended to the series since Append.
-    Status st = s->Appendable(smp.t, smp.v, min_valid_time_);
+    Status st = s->Appendable(smp.t, smp.v, min_valid);
     bool created = false;
     if (st.ok() && s->Append(smp.t, smp.v, append_id, opts, &created)) {
       ++appended;
@@ -220,6 +236,10 @@ Status HeadAppender::Commit() {
 
 Status HeadAppender::Rollback() {
   if (closed_) return Status::Internal("rollback: appender already committed or rolled back");
+  for (MemSeries* s : buf_->sample_series) {
+    std::lock_guard<SpinLock> lock(s->mutex());
+    s->DonePendingCommit();
+  }
   // Series were created in memory at Append time; log them so later records that use
   // their refs stay resolvable after a restart.
   Status st = LogSeriesOnly();
@@ -229,6 +249,7 @@ Status HeadAppender::Rollback() {
 
 void HeadAppender::Release() {
   closed_ = true;
+  head_->reclaimer_.Exit(SeriesReclaimer::Kind::kWriter, epoch_);
   head_->metrics_.active_appenders.Decrement();
   head_->PutBuffers(std::move(buf_));
 }

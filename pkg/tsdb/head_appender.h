@@ -5,7 +5,8 @@
 // then applies the samples under one isolation append ID. Samples that became invalid
 // between Append and Commit (another transaction got there first) are dropped and counted,
 // as upstream does. Series are created at Append time and survive Rollback (their Series
-// record is still logged, so WAL refs stay resolvable).
+// record is still logged, so WAL refs stay resolvable). A series with staged samples is
+// marked as pending a commit, so head GC leaves it alone until Commit or Rollback.
 //
 // Not thread-safe: one thread per appender.
 #pragma once
@@ -45,6 +46,8 @@ class HeadAppender final : public storage::Appender {
   void Release();
 
   Head* const head_;
+  // Registration with the head's SeriesReclaimer: the staged MemSeries* stay valid.
+  const uint64_t epoch_;
   std::unique_ptr<Head::AppendBuffers> buf_;
   bool bounds_set_ = false;
   bool closed_ = false;

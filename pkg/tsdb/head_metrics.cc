@@ -51,6 +51,24 @@ HeadMetrics::HeadMetrics(prometheus::Registry* registry)
       isolation_low_watermark(NewGauge(registry_, "prometheus_tsdb_isolation_low_watermark",
                                        "The lowest TSDB append ID that is still referenced.")),
       isolation_high_watermark(NewGauge(registry_, "prometheus_tsdb_isolation_high_watermark",
-                                        "The highest TSDB append ID that has been given out.")) {}
+                                        "The highest TSDB append ID that has been given out.")),
+      series_removed(NewCounter(registry_, "prometheus_tsdb_head_series_removed_total",
+                                "Total number of series removed in the head")),
+      chunks_removed(NewCounter(registry_, "prometheus_tsdb_head_chunks_removed_total",
+                                "Total number of chunks removed in the head")),
+      truncations(NewCounter(registry_, "prometheus_tsdb_head_truncations_total",
+                             "Total number of head truncations attempted.")),
+      truncations_failed(NewCounter(registry_, "prometheus_tsdb_head_truncations_failed_total",
+                                    "Total number of head truncations that failed.")),
+      checkpoint_creations(NewCounter(registry_, "prometheus_tsdb_checkpoint_creations_total",
+                                      "Total number of checkpoint creations attempted.")),
+      checkpoint_creations_failed(NewCounter(registry_,
+                                             "prometheus_tsdb_checkpoint_creations_failed_total",
+                                             "Total number of checkpoint creations that failed.")),
+      checkpoint_deletions(NewCounter(registry_, "prometheus_tsdb_checkpoint_deletions_total",
+                                      "Total number of checkpoint deletions attempted.")),
+      checkpoint_deletions_failed(
+          NewCounter(registry_, "prometheus_tsdb_checkpoint_deletions_failed_total",
+                     "Total number of checkpoint deletions that failed.")) {}
 
 }  // namespace kiln::tsdb

@@ -39,6 +39,14 @@ class HeadMetrics {
   prometheus::Gauge& replay_duration;           // prometheus_tsdb_data_replay_duration_seconds
   prometheus::Gauge& isolation_low_watermark;   // prometheus_tsdb_isolation_low_watermark
   prometheus::Gauge& isolation_high_watermark;  // prometheus_tsdb_isolation_high_watermark
+  prometheus::Counter& series_removed;          // …_head_series_removed_total
+  prometheus::Counter& chunks_removed;          // …_head_chunks_removed_total
+  prometheus::Counter& truncations;             // …_head_truncations_total
+  prometheus::Counter& truncations_failed;      // …_head_truncations_failed_total
+  prometheus::Counter& checkpoint_creations;    // prometheus_tsdb_checkpoint_creations_total
+  prometheus::Counter& checkpoint_creations_failed;  // …_checkpoint_creations_failed_total
+  prometheus::Counter& checkpoint_deletions;         // …_checkpoint_deletions_total
+  prometheus::Counter& checkpoint_deletions_failed;  // …_checkpoint_deletions_failed_total
 };
 
 }  // namespace kiln::tsdb

@@ -20,9 +20,16 @@ void ApplyLimit(std::vector<T>* v, int64_t limit) {
 }  // namespace
 
 HeadQuerier::HeadQuerier(Head* head, int64_t mint, int64_t maxt)
-    : head_(head), mint_(mint), maxt_(maxt), iso_(head->isolation_.OpenRead()) {}
+    : head_(head),
+      mint_(mint),
+      maxt_(maxt),
+      iso_(head->isolation_.OpenRead()),
+      epoch_(head->reclaimer_.Enter(SeriesReclaimer::Kind::kReader)) {}
 
-HeadQuerier::~HeadQuerier() { head_->isolation_.CloseRead(iso_); }
+HeadQuerier::~HeadQuerier() {
+  head_->reclaimer_.Exit(SeriesReclaimer::Kind::kReader, epoch_);
+  head_->isolation_.CloseRead(iso_);
+}
 
 bool HeadQuerier::Overlaps() const {
   return head_->MinTime() <= maxt_ && head_->MaxTime() >= mint_;
@@ -41,23 +48,38 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
     MemSeries* s = head_->series_.GetByRef(ref);
     if (s == nullptr) continue;
     std::vector<ChunkView> chunks;
+    DeletedIntervals deleted;
     {
       std::lock_guard<SpinLock> lock(s->mutex());
       chunks = s->Chunks(mint_, maxt_, &iso_, data);
+      deleted = s->deleted();
     }
     if (chunks.empty()) continue;
     if (!data) chunks.clear();
     // Resolve chunks_head/ references outside the series lock.
-    for (ChunkView& v : chunks) {
-      if (v.chunk != nullptr) continue;
+    for (size_t i = 0; i < chunks.size();) {
+      ChunkView& v = chunks[i];
+      if (v.chunk != nullptr) {
+        ++i;
+        continue;
+      }
       auto c = head_->chunk_mapper_->Chunk(v.mmap_ref);
       if (!c.ok()) {
+        // Truncation may have dropped the chunk since it was listed; its data is in a
+        // block by now, which this querier's caller reads too.
+        if (v.maxt < head_->min_valid_time_.load()) {
+          chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(i));
+          continue;
+        }
         return std::make_unique<storage::ErrorSeriesSet>(
             c.status().Wrap("read head chunk of series " + s->labels().ToString()));
       }
       v.chunk = std::shared_ptr<const chunkenc::Chunk>(std::move(c).value());
+      ++i;
     }
-    out.push_back(std::make_unique<HeadSeries>(s->labels(), std::move(chunks), mint_, maxt_));
+    if (data && chunks.empty()) continue;
+    out.push_back(std::make_unique<HeadSeries>(s->labels(), std::move(chunks), mint_, maxt_,
+                                               std::move(deleted)));
   }
   // Refs follow creation order, not label order.
   if (sorted) {

@@ -39,6 +39,8 @@ class HeadQuerier final : public storage::Querier {
   const int64_t mint_;
   const int64_t maxt_;
   const IsolationState iso_;
+  // Registration with the head's SeriesReclaimer: series found by ref stay valid.
+  const uint64_t epoch_;
 };
 
 }  // namespace kiln::tsdb

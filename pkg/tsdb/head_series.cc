@@ -10,9 +10,13 @@ using chunkenc::ValueType;
 // inside [mint, maxt].
 class ChunkViewsIterator final : public chunkenc::Iterator {
  public:
-  ChunkViewsIterator(std::shared_ptr<const std::vector<ChunkView>> chunks, int64_t mint,
-                     int64_t maxt)
-      : owner_(std::move(chunks)), chunks_(owner_.get()), mint_(mint), maxt_(maxt) {}
+  ChunkViewsIterator(std::shared_ptr<const std::vector<ChunkView>> chunks,
+                     std::shared_ptr<const DeletedIntervals> deleted, int64_t mint, int64_t maxt)
+      : owner_(std::move(chunks)),
+        chunks_(owner_.get()),
+        deleted_(std::move(deleted)),
+        mint_(mint),
+        maxt_(maxt) {}
 
   ValueType Next() override {
     while (!done_) {
@@ -29,6 +33,7 @@ class ChunkViewsIterator final : public chunkenc::Iterator {
       cur_ = it_->At();
       if (cur_.first < mint_) continue;
       if (cur_.first > maxt_) break;
+      if (!deleted_->empty() && IsDeleted(*deleted_, cur_.first)) continue;
       return ValueType::kFloat;
     }
     done_ = true;
@@ -63,6 +68,7 @@ class ChunkViewsIterator final : public chunkenc::Iterator {
 
   const std::shared_ptr<const std::vector<ChunkView>> owner_;
   const std::vector<ChunkView>* const chunks_;
+  const std::shared_ptr<const DeletedIntervals> deleted_;
   const int64_t mint_;
   const int64_t maxt_;
   size_t next_ = 0;  // next chunk to open
@@ -77,7 +83,7 @@ class ChunkViewsIterator final : public chunkenc::Iterator {
 }  // namespace
 
 std::unique_ptr<chunkenc::Iterator> HeadSeries::Iterator() const {
-  return std::make_unique<ChunkViewsIterator>(chunks_, mint_, maxt_);
+  return std::make_unique<ChunkViewsIterator>(chunks_, deleted_, mint_, maxt_);
 }
 
 }  // namespace kiln::tsdb

@@ -66,6 +66,41 @@ void MemPostings::Add(uint64_t ref, const model::Labels& labels) {
   AddRef(&m_[""][""], ref);
 }
 
+void MemPostings::Delete(const PostingsList& refs,
+                         const std::vector<const model::Labels*>& labels) {
+  if (refs.empty()) return;
+  std::unique_lock lock(mu_);
+  auto prune = [&refs](PostingsList* list) {
+    std::erase_if(*list,
+                  [&refs](uint64_t r) { return std::binary_search(refs.begin(), refs.end(), r); });
+  };
+  // Each touched (name, value) list once, however many removed series share it.
+  std::unordered_map<std::string_view, std::vector<std::string_view>> touched;
+  for (const model::Labels* ls : labels) {
+    for (const auto& l : *ls) touched[l.name].push_back(l.value);
+  }
+  for (auto& [name, values] : touched) {
+    auto name_it = m_.find(name);
+    if (name_it == m_.end()) continue;
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    for (std::string_view v : values) {
+      auto value_it = name_it->second.find(v);
+      if (value_it == name_it->second.end()) continue;
+      prune(&value_it->second);
+      if (value_it->second.empty()) name_it->second.erase(value_it);
+    }
+    if (name_it->second.empty()) m_.erase(name_it);
+  }
+  if (auto all = m_.find(""); all != m_.end()) {
+    if (auto list = all->second.find(""); list != all->second.end()) {
+      prune(&list->second);
+      if (list->second.empty()) all->second.erase(list);
+    }
+    if (all->second.empty()) m_.erase(all);
+  }
+}
+
 PostingsList MemPostings::Get(std::string_view name, std::string_view value) const {
   std::shared_lock lock(mu_);
   auto name_it = m_.find(name);

@@ -47,6 +47,11 @@ class MemPostings {
   // Indexes series `ref` under each of its label pairs and the all-postings key.
   void Add(uint64_t ref, const model::Labels& labels);
 
+  // Removes the series `refs` (sorted) from the index; `labels` are their label sets (any
+  // order), which name the lists to edit. Emptied values and names disappear. One pass
+  // over each touched list, so GC of many series stays linear.
+  void Delete(const PostingsList& refs, const std::vector<const model::Labels*>& labels);
+
   // The refs of series with label name=value (empty when there are none).
   PostingsList Get(std::string_view name, std::string_view value) const;
   // Every indexed ref.

@@ -1,5 +1,6 @@
 #include "pkg/tsdb/mem_series.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -36,6 +37,39 @@ bool SameBits(double a, double b) {
 }
 
 }  // namespace
+
+void AddDeletedInterval(DeletedIntervals* ivs, record::Interval iv) {
+  // Saturating neighbours, so [x, INT64_MAX] still touches what follows.
+  auto touches = [](const record::Interval& a, const record::Interval& b) {
+    const int64_t a_end = a.maxt == std::numeric_limits<int64_t>::max() ? a.maxt : a.maxt + 1;
+    return a.mint <= b.maxt && b.mint <= a_end;
+  };
+  DeletedIntervals out;
+  out.reserve(ivs->size() + 1);
+  bool placed = false;
+  for (const record::Interval& cur : *ivs) {
+    if (touches(cur, iv) || touches(iv, cur)) {
+      iv.mint = std::min(iv.mint, cur.mint);
+      iv.maxt = std::max(iv.maxt, cur.maxt);
+      continue;
+    }
+    if (!placed && cur.mint > iv.maxt) {
+      out.push_back(iv);
+      placed = true;
+    }
+    out.push_back(cur);
+  }
+  if (!placed) out.push_back(iv);
+  *ivs = std::move(out);
+}
+
+bool IsDeleted(const DeletedIntervals& ivs, int64_t t) {
+  for (const record::Interval& iv : ivs) {
+    if (t < iv.mint) return false;
+    if (t <= iv.maxt) return true;
+  }
+  return false;
+}
 
 Status MemSeries::Appendable(int64_t t, double v, int64_t min_valid_time) const {
   if (t >= min_valid_time) {
@@ -115,7 +149,29 @@ size_t MemSeries::TruncateChunksBefore(int64_t mint) {
   size_t n = 0;
   while (n < closed_.size() && closed_[n].maxt < mint) ++n;
   if (n > 0) closed_.erase(closed_.begin(), closed_.begin() + static_cast<std::ptrdiff_t>(n));
-  return n;
+  size_t dropped = n;
+  if (closed_.empty() && head_chunk_ != nullptr && head_maxt_ < mint) {
+    head_chunk_.reset();
+    app_.reset();
+    ++dropped;
+  }
+  // Isolation runs describe the newest samples; never let them cover more than remain.
+  size_t total = head_chunk_ != nullptr ? static_cast<size_t>(head_chunk_->NumSamples()) : 0;
+  for (const auto& c : closed_) total += static_cast<size_t>(c.num_samples);
+  size_t tagged = 0;
+  for (const TxRun& r : txs_) tagged += r.samples;
+  while (tagged > total && !txs_.empty()) {
+    const size_t excess = tagged - total;
+    if (txs_.front().samples <= excess) {
+      tagged -= txs_.front().samples;
+      txs_.erase(txs_.begin());
+    } else {
+      txs_.front().samples -= static_cast<uint32_t>(excess);
+      tagged = total;
+    }
+  }
+  std::erase_if(deleted_, [mint](const record::Interval& iv) { return iv.maxt < mint; });
+  return dropped;
 }
 
 void MemSeries::CleanupAppendIDsBelow(uint64_t low_watermark) {
@@ -143,19 +199,28 @@ std::vector<ChunkView> MemSeries::Chunks(int64_t mint, int64_t maxt, const Isola
   if (head_chunk_ == nullptr) return out;
   size_t total = static_cast<size_t>(head_chunk_->NumSamples());
   for (const auto& c : closed_) total += static_cast<size_t>(c.num_samples);
-  size_t visible = total - (iso != nullptr ? HiddenSamples(*iso) : 0);
+  const size_t hidden = iso != nullptr ? std::min(total, HiddenSamples(*iso)) : 0;
+  const size_t visible = total - hidden;
+  // A chunk wholly inside one deleted interval has nothing to show.
+  auto wholly_deleted = [this](int64_t cmint, int64_t cmaxt) {
+    for (const record::Interval& iv : deleted_) {
+      if (iv.mint <= cmint && cmaxt <= iv.maxt) return true;
+    }
+    return false;
+  };
   size_t start = 0;  // index of the chunk's first sample within the series
   for (const auto& c : closed_) {
     size_t n = static_cast<size_t>(c.num_samples);
     size_t limit = visible > start ? std::min(n, visible - start) : 0;
-    if (limit > 0 && c.maxt >= mint && c.mint <= maxt) {
+    if (limit > 0 && c.maxt >= mint && c.mint <= maxt && !wholly_deleted(c.mint, c.maxt)) {
       out.push_back({c.chunk, c.mint, c.maxt, static_cast<int>(limit), c.mmap_ref});
     }
     start += n;
   }
   size_t n = static_cast<size_t>(head_chunk_->NumSamples());
   size_t limit = visible > start ? std::min(n, visible - start) : 0;
-  if (limit > 0 && head_maxt_ >= mint && head_mint_ <= maxt) {
+  if (limit > 0 && head_maxt_ >= mint && head_mint_ <= maxt &&
+      !wholly_deleted(head_mint_, head_maxt_)) {
     std::shared_ptr<const chunkenc::Chunk> copy;
     if (data) copy = std::make_shared<chunkenc::XorChunk>(std::string(head_chunk_->Bytes()));
     out.push_back({std::move(copy), head_mint_, head_maxt_, static_cast<int>(limit)});

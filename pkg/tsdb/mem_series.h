@@ -18,6 +18,7 @@
 #include "pkg/tsdb/chunkenc/xor.h"
 #include "pkg/tsdb/chunks/head_chunks.h"
 #include "pkg/tsdb/isolation.h"
+#include "pkg/tsdb/record/record.h"
 #include "pkg/tsdb/spin_lock.h"
 #include "pkg/util/status.h"
 
@@ -29,6 +30,14 @@ struct ChunkOptions {
   // Where full chunks go; null keeps them in memory (no data directory). Thread-safe.
   chunks::ChunkDiskMapper* mapper = nullptr;
 };
+
+// Deleted time ranges of a series (closed intervals), sorted, non-overlapping and
+// non-adjacent.
+using DeletedIntervals = std::vector<record::Interval>;
+// Adds [iv.mint, iv.maxt] to `ivs`, merging it with the intervals it overlaps or touches.
+void AddDeletedInterval(DeletedIntervals* ivs, record::Interval iv);
+// Whether `t` lies in one of `ivs`.
+bool IsDeleted(const DeletedIntervals& ivs, int64_t t);
 
 // A chunk a reader may iterate: immutable, shared with the series (or a private copy of the
 // open chunk), with the number of its leading samples the reader may see. A chunk written
@@ -62,12 +71,14 @@ class MemSeries {
   // new chunk was cut.
   bool Append(int64_t t, double v, uint64_t append_id, const ChunkOptions& opts,
               bool* chunk_created);
-  // Drops the full chunks that end before `mint`; returns how many. The open chunk stays.
+  // Drops the chunks that end before `mint`, the open one included (as upstream's
+  // truncateChunksBefore); returns how many. Deleted intervals ending before `mint` go too.
   size_t TruncateChunksBefore(int64_t mint);
   // Forgets isolation tags below `low_watermark` (those samples are visible to everyone).
   void CleanupAppendIDsBelow(uint64_t low_watermark);
 
-  // Chunks overlapping [mint, maxt] as `iso` may see them (nullptr = see everything).
+  // Chunks overlapping [mint, maxt] as `iso` may see them (nullptr = see everything),
+  // leaving out chunks wholly inside a deleted interval.
   // The open chunk is copied, so the views stay valid while appends continue. With
   // `data` false only the bounds are filled in (no copy; chunk and mmap_ref unset), for
   // callers that only need to know whether the series has samples in range.
@@ -75,6 +86,20 @@ class MemSeries {
                                 bool data = true) const;
 
   bool empty() const { return head_chunk_ == nullptr; }
+
+  // Commits staged against this series and not applied or rolled back yet: head GC leaves
+  // such a series alone even while it is empty (upstream's pendingCommit).
+  void AddPendingCommit() { ++pending_commits_; }
+  void DonePendingCommit() { --pending_commits_; }
+  int pending_commits() const { return pending_commits_; }
+  // Set by head GC once the series is unlinked from the registry; an appender that still
+  // holds the pointer must look the series up again.
+  bool removed() const { return removed_; }
+  void MarkRemoved() { removed_ = true; }
+
+  // Tombstones: samples in these ranges are hidden from readers (and from head compaction).
+  void AddDeleted(record::Interval iv) { AddDeletedInterval(&deleted_, iv); }
+  const DeletedIntervals& deleted() const { return deleted_; }
   // Timestamp of the first / last appended sample. REQUIRES: !empty().
   int64_t MinTime() const;
   int64_t MaxTime() const { return head_maxt_; }
@@ -121,6 +146,9 @@ class MemSeries {
   double last_value_ = 0;
   std::vector<TxRun> txs_;  // runs of recent commits, oldest first
   std::unique_ptr<model::Metadata> meta_;
+  int pending_commits_ = 0;
+  bool removed_ = false;
+  DeletedIntervals deleted_;
 };
 
 }  // namespace kiln::tsdb

@@ -52,6 +52,47 @@ MemSeries* StripeSeries::GetOrCreate(uint64_t hash, const model::Labels& labels,
   return m;
 }
 
+std::vector<std::unique_ptr<MemSeries>> StripeSeries::Gc(
+    const std::function<bool(const MemSeries&)>& collect) {
+  std::vector<std::pair<uint64_t, uint64_t>> candidates;  // (ref, label hash)
+  ForEach([&](MemSeries* s) {
+    std::lock_guard<SpinLock> lock(s->mutex());
+    if (collect(*s)) candidates.emplace_back(s->ref(), s->labels().Hash());
+  });
+  std::vector<std::unique_ptr<MemSeries>> out;
+  for (const auto& [ref, hash] : candidates) {
+    HashStripe& hs = hashes_[hash & mask_];
+    std::lock_guard<std::mutex> hash_lock(hs.mu);
+    RefStripe& rs = refs_[ref & mask_];
+    std::lock_guard<std::mutex> ref_lock(rs.mu);
+    auto it = rs.series.find(ref);
+    if (it == rs.series.end()) continue;
+    MemSeries* m = it->second.get();
+    {
+      std::lock_guard<SpinLock> lock(m->mutex());
+      if (!collect(*m)) continue;
+      m->MarkRemoved();
+    }
+    auto u = hs.unique.find(hash);
+    auto c = hs.conflicts.find(hash);
+    if (u != hs.unique.end() && u->second == m) {
+      if (c != hs.conflicts.end() && !c->second.empty()) {
+        u->second = c->second.back();
+        c->second.pop_back();
+        if (c->second.empty()) hs.conflicts.erase(c);
+      } else {
+        hs.unique.erase(u);
+      }
+    } else if (c != hs.conflicts.end()) {
+      std::erase(c->second, m);
+      if (c->second.empty()) hs.conflicts.erase(c);
+    }
+    out.push_back(std::move(it->second));
+    rs.series.erase(it);
+  }
+  return out;
+}
+
 void StripeSeries::ForEach(const std::function<void(MemSeries*)>& f) const {
   for (const RefStripe& s : refs_) {
     std::lock_guard<std::mutex> lock(s.mu);

@@ -1,8 +1,9 @@
 // StripeSeries: the head's series registry, by ref and by label hash, split into lock
 // stripes so concurrent appenders rarely contend (upstream tsdb/head.go stripeSeries).
 //
-// Owns every MemSeries; a series, once created, lives as long as the registry (head GC is
-// not implemented yet), so the MemSeries* it hands out stay valid until destruction.
+// Owns every MemSeries until head GC unlinks it (Gc), which hands the series over to the
+// caller: MemSeries* handed out earlier stay valid as long as the caller keeps it (see
+// SeriesReclaimer).
 // Thread-safe. Lock order: hash stripe, then ref stripe.
 #pragma once
 
@@ -32,6 +33,12 @@ class StripeSeries {
   // which happened. `new_ref` runs under the stripe lock and must not re-enter.
   MemSeries* GetOrCreate(uint64_t hash, const model::Labels& labels,
                          const std::function<uint64_t()>& new_ref, bool* created);
+
+  // Unlinks every series for which `collect` holds and returns them. `collect` runs with
+  // the series' lock held (twice: once to find candidates, once more right before
+  // unlinking, under the stripe locks, so a series revived in between stays); an unlinked
+  // series is marked removed under that lock.
+  std::vector<std::unique_ptr<MemSeries>> Gc(const std::function<bool(const MemSeries&)>& collect);
 
   // Calls f for every series (stripe by stripe, each stripe locked while visited).
   void ForEach(const std::function<void(MemSeries*)>& f) const;

@@ -93,13 +93,18 @@ Status WalReplayer::Apply(std::string_view rec) {
       KILN_RETURN_IF_ERROR(record::DecodeSamples(rec, &samples_).Wrap("decode samples"));
       ApplySamples();
       break;
+    case record::Type::kTombstones:
+      tombstones_.clear();
+      KILN_RETURN_IF_ERROR(record::DecodeTombstones(rec, &tombstones_).Wrap("decode tombstones"));
+      ApplyTombstones();
+      break;
     case record::Type::kMetadata:
       metadata_.clear();
       KILN_RETURN_IF_ERROR(record::DecodeMetadata(rec, &metadata_).Wrap("decode metadata"));
       ApplyMetadata();
       break;
     default:
-      // Tombstones, exemplars, histograms and markers are not kept by the head yet.
+      // Exemplars, histograms and markers are not kept by the head yet.
       break;
   }
   return Status::OK();
@@ -125,7 +130,10 @@ void WalReplayer::ApplySeries() {
 }
 
 void WalReplayer::ApplySamples() {
+  const int64_t min_valid = head_->min_valid_time_.load();
   for (const record::RefSample& smp : samples_) {
+    // Already in a block (the WAL is truncated lazily, upstream replays the same way).
+    if (smp.t < min_valid) continue;
     MemSeries* s = Lookup(smp.ref);
     if (s == nullptr) {
       ++unknown_refs_;
@@ -134,6 +142,18 @@ void WalReplayer::ApplySamples() {
     shards_->Add(s, smp.t, smp.v);
   }
   shards_->Flush();
+}
+
+void WalReplayer::ApplyTombstones() {
+  const int64_t min_valid = head_->min_valid_time_.load();
+  for (const record::RefTombstone& t : tombstones_) {
+    MemSeries* s = Lookup(t.ref);
+    if (s == nullptr) continue;
+    std::lock_guard<SpinLock> lock(s->mutex());
+    for (const record::Interval& iv : t.intervals) {
+      if (iv.maxt >= min_valid) s->AddDeleted(iv);
+    }
+  }
 }
 
 void WalReplayer::ApplyMetadata() {

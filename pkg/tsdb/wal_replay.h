@@ -2,9 +2,10 @@
 //
 // Reads the last checkpoint, then every segment after it, in order. Series records create
 // series with their WAL refs (a second record for the same labels maps its ref to the first
-// series, as upstream's multiRef does); samples go to their series, skipping unknown refs and
-// samples that are not appendable; metadata replaces the series' metadata. Other record
-// types are skipped. Samples are applied without isolation tags (nothing reads the head
+// series, as upstream's multiRef does); samples go to their series, skipping unknown refs,
+// samples below the head's min valid time and samples that are not appendable; metadata
+// replaces the series' metadata; tombstones mark deleted intervals. Other record types are
+// skipped. Samples are applied without isolation tags (nothing reads the head
 // yet) by ReplayShards workers, while this thread decodes.
 //
 // A damaged segment is repaired through WL::Repair (everything before the damage is kept)
@@ -40,6 +41,7 @@ class WalReplayer {
   void ApplySeries();
   void ApplySamples();
   void ApplyMetadata();
+  void ApplyTombstones();
   MemSeries* Lookup(record::HeadSeriesRef ref) const;
 
   Head* const head_;
@@ -51,6 +53,7 @@ class WalReplayer {
   std::vector<record::RefSeries> series_;
   std::vector<record::RefSample> samples_;
   std::vector<record::RefMetadata> metadata_;
+  std::vector<record::RefTombstone> tombstones_;
   std::unique_ptr<ReplayShards> shards_;  // set while Run is replaying
   uint64_t unknown_refs_ = 0;
 };
