@@ -1,0 +1,450 @@
+"""The compliance suite's live check: Kiln and Prometheus 2.42 scrape the same running exporter.
+
+Both servers get the same prometheus.yml: one job "demo" scraping the three instances of
+exporter.DemoExporter, each relabelled to upstream's instance name
+(demo.promlabs.com:1000x) through a static label, so the suite's queries run unchanged.
+Once both servers report all three targets up (t0), the harness plays a schedule:
+
+    t0 + 1/5 L   demo_intermittent_metric disappears  (one stale marker per instance)
+    t0 + 2/5 L   instance :10002 fails (HTTP 503)     (up 0; stale markers for all its series)
+    t0 + 3/5 L   demo_intermittent_metric comes back
+    t0 + 4/5 L   instance :10002 recovers
+    t0 + L       the exporter freezes: no value changes any more
+    t0 + L + F   queries are evaluated (time T, a little before "now")
+
+What is compared, and why only that — the two servers scrape at their own instants (each
+picks its own offset inside the interval), so a sample's timestamp, and any value that
+depends on when it was taken, differs between them:
+
+1. Timeline: range queries over [t0, T] at a 0.5 s step for up, scrape_samples_scraped,
+   demo_intermittent_metric, demo_num_cpus and the series count per instance. At every step
+   outside an uncertainty window around a schedule event, the two answers must be the same
+   series with the same values. A window runs from PRE_SLACK_S before a switch to one scrape
+   interval plus POST_SLACK_S after it: within it one server may already have scraped the
+   new state and the other not. Outside it both must show the same presence, so a server
+   that wrote no stale marker (and kept a vanished series for the 5 m lookback) fails here.
+   The reference must itself show the metric gone and up == 0 (the check cannot pass
+   vacuously).
+2. The expanded query suite as instant queries at T, each in one of three classes
+   (classify() documents the rules): exact values within 1e-5 when every sample it reads was
+   scraped after the freeze; the same series (labels only) when it reads older samples;
+   only the same error/no-error outcome when a range is shorter than two scrape intervals
+   (whether such a window holds 0, 1 or 2 samples depends on each server's scrape phase).
+   scrape_duration_seconds is each server's own measurement: its series compare by labels.
+3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata
+   and the comparable fields of /api/v1/targets must match.
+"""
+
+import math
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo  # noqa: E402
+from exporter import DemoExporter  # noqa: E402
+from harness import TWEAKS_3X, Server, normalise, shorten, values_equal  # noqa: E402
+
+PRE_SLACK_S = 1.0  # a scrape stamped just before a switch can reach the exporter just after
+POST_SLACK_S = 1.5  # a scrape can start late on a loaded machine
+STEP_S = 0.5
+FAILING_INSTANCE = 2
+# Series every failed scrape still writes (Prometheus's report series).
+REPORT_SERIES = 5
+# A server's own measurement, different on every scrape of every server.
+PER_SERVER_NAMES = {"scrape_duration_seconds"}
+TIMELINE_QUERIES = [
+    "up",
+    "scrape_samples_scraped",
+    "demo_intermittent_metric",
+    "demo_num_cpus",
+    'count by (instance) ({job="demo"})',
+]
+# Queries run at T beside the suite: the scrape's report series and counts that need the
+# freeze (count_over_time over a range that is a multiple of the interval is exact).
+EXTRA_QUERIES = [
+    "up",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+    "scrape_duration_seconds",
+    'count by (instance) ({job="demo"})',
+    'count by (__name__) ({job="demo"})',
+    "count_over_time(up[15s])",
+    "count_over_time(demo_num_cpus[1m])",
+    "changes(demo_cpu_usage_seconds_total[15s])",
+    "demo_items_shipped_total",
+    "demo_api_request_duration_seconds_count",
+    "histogram_quantile(0.9, demo_api_request_duration_seconds_bucket)",
+]
+
+VALUES, LABELS, OUTCOME = "values", "labels", "outcome"
+_DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_RANGE_RE = re.compile(r"\[([0-9a-z]+)(?::([0-9a-z]*))?\]")
+_OFFSET_RE = re.compile(r"offset\s+(-?)([0-9a-z]+)")
+_COUNTING_RE = re.compile(r"\b(count_over_time|sum_over_time)\b")
+
+
+def parse_duration(text):
+    total, pos = 0.0, 0
+    for m in _DURATION_RE.finditer(text):
+        if m.start() != pos:
+            raise ValueError(f"bad duration {text!r}")
+        total += int(m.group(1)) * _UNIT_S[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"bad duration {text!r}")
+    return total
+
+
+def classify(query, frozen_s, interval_s):
+    """Says how a query's answers at T compare, and why. frozen_s is how long before T the
+    exporter froze. Reading the query's text is conservative: every range and positive
+    offset in it counts toward how far back it reads, as if nested."""
+    ranges = [parse_duration(m.group(1)) for m in _RANGE_RE.finditer(query)]
+    offsets = [parse_duration(m.group(2)) for m in _OFFSET_RE.finditer(query) if not m.group(1)]
+    if any(r < 2 * interval_s for r in ranges):
+        return OUTCOME, ("a range shorter than two scrape intervals holds 0, 1 or 2 samples "
+                         "depending on each server's scrape phase")
+    # A negative offset reads the future: samples scraped after T, all frozen.
+    reach = sum(ranges) + sum(offsets)
+    if reach + interval_s + PRE_SLACK_S + POST_SLACK_S > frozen_s:
+        return LABELS, "reads samples from before the freeze, taken at different instants"
+    if "timestamp(" in query:
+        return LABELS, "timestamps are each server's own scrape instants"
+    if _COUNTING_RE.search(query) and any(r % interval_s for r in ranges):
+        return LABELS, ("the number of samples in a range that is not a multiple of the "
+                        "interval depends on the scrape phase")
+    return VALUES, ""
+
+
+def compare_live(ref, got, mode):
+    """None when the two API answers agree under the given comparison class, else a reason."""
+    (_, rb), (_, gb) = ref, got
+    ref_err = rb.get("status") != "success"
+    got_err = gb.get("status") != "success"
+    if ref_err or got_err:
+        return None if ref_err and got_err else "error mismatch"
+    if mode == OUTCOME:
+        return None
+    rt, rser = normalise(rb["data"])
+    gt, gser = normalise(gb["data"])
+    if rt != gt:
+        return f"result type {rt} vs {gt}"
+    if [s[0] for s in rser] != [s[0] for s in gser]:
+        return "label sets differ"
+    if mode == LABELS:
+        return None
+    for (labels, rp), (_, gp) in zip(rser, gser):
+        if dict(labels).get("__name__") in PER_SERVER_NAMES:
+            continue
+        for (_, rv), (_, gv) in zip(rp, gp):
+            if rt == "string":
+                if rv != gv:
+                    return f"string {rv!r} vs {gv!r}"
+            elif not values_equal(rv, gv):
+                return f"{dict(labels)}: {rv} vs {gv}"
+    return None
+
+
+def write_config(path, addresses, interval_s):
+    lines = [
+        "global:",
+        f"  scrape_interval: {interval_s}s",
+        f"  scrape_timeout: {interval_s}s",
+        "scrape_configs:",
+        "  - job_name: demo",
+        "    static_configs:",
+    ]
+    for addr, name in zip(addresses, demo.INSTANCES):
+        lines += [f'      - targets: ["{addr}"]', f'        labels: {{instance: "{name}"}}']
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+class Schedule:
+    """The switches played on the exporter and the uncertainty window after each."""
+
+    def __init__(self, interval_s):
+        self.interval_s = interval_s
+        self.events = []  # (name, time before the switch, time after it)
+
+    def play(self, name, at, action):
+        delay = at - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        before = time.time()
+        action()
+        after = time.time()
+        self.events.append((name, before, after))
+        print(f"live: t0{before - self.t0:+.1f}s {name}")
+
+    def uncertain(self, t):
+        return any(b - PRE_SLACK_S < t <= a + self.interval_s + POST_SLACK_S
+                   for _, b, a in self.events)
+
+    def phase(self, name):
+        """(start, end) of the certain part of the phase that the named switch opens."""
+        names = [e[0] for e in self.events]
+        i = names.index(name)
+        start = self.events[i][2] + self.interval_s + POST_SLACK_S
+        end = self.events[i + 1][1] - PRE_SLACK_S if i + 1 < len(self.events) else math.inf
+        return start, end
+
+
+def _api(server, path, params, method="POST"):
+    status, body = server.api(path, params, method)
+    if body.get("status") != "success":
+        raise RuntimeError(f"{server.name} {path} {params}: {status} {shorten(body)}")
+    return body["data"]
+
+
+def wait_all_up(servers, n, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ok = True
+        for s in servers:
+            _, body = s.api("/api/v1/query", {"query": "count(up == 1)"})
+            res = body.get("data", {}).get("result", []) if body.get("status") == "success" else []
+            ok = ok and bool(res) and float(res[0]["value"][1]) == n
+        if ok:
+            return
+        time.sleep(0.25)
+    raise RuntimeError(f"not all {n} targets up on both servers after {timeout}s")
+
+
+def _by_step(matrix):
+    """{step time: {labels: value}} from a range query's matrix."""
+    out = {}
+    for s in matrix:
+        labels = tuple(sorted(s["metric"].items()))
+        for t, v in s["values"]:
+            out.setdefault(round(float(t), 3), {})[labels] = v
+    return out
+
+
+def check_timeline(ref, target, sched, t0, t_end):
+    """Part 1 of the module comment. Returns (passed, failed)."""
+    passed = failed = 0
+    steps = [round(t0 + i * STEP_S, 3) for i in range(int((t_end - t0) / STEP_S) + 1)]
+    checked = [t for t in steps if not sched.uncertain(t)]
+    seen = {}
+    for q in TIMELINE_QUERIES:
+        params = {"query": q, "start": t0, "end": t_end, "step": STEP_S}
+        rm = _by_step(_api(ref, "/api/v1/query_range", params)["result"])
+        gm = _by_step(_api(target, "/api/v1/query_range", params)["result"])
+        seen[q] = rm
+        bad = []
+        for t in checked:
+            r, g = rm.get(t, {}), gm.get(t, {})
+            same = r.keys() == g.keys() and all(values_equal(r[k], g[k]) for k in r)
+            if not same:
+                bad.append((t, r, g))
+        if bad:
+            failed += 1
+            t, r, g = bad[0]
+            print(f"FAIL live timeline {q}: {len(bad)} of {len(checked)} steps differ; first at "
+                  f"t0{t - t0:+.1f}s")
+            print(f"  prometheus: {_fmt_step(r)}")
+            print(f"  kiln:       {_fmt_step(g)}")
+        else:
+            passed += 1
+            print(f"PASS live timeline {q} ({len(checked)} of {len(steps)} steps compared)")
+
+    # The reference itself must show what the schedule did; otherwise the comparison above
+    # could pass without exercising staleness.
+    failing = ("instance", demo.INSTANCES[FAILING_INSTANCE])
+    probes = [
+        ("demo_intermittent_metric", "intermittent off",
+         lambda step: not step, "the intermittent metric gone after its stale marker"),
+        ("up", "instance fails",
+         lambda step: any(failing in k and float(v) == 0 for k, v in step.items()),
+         "up == 0 for the failing instance"),
+        ('count by (instance) ({job="demo"})', "instance fails",
+         lambda step: any(failing in k and float(v) == REPORT_SERIES for k, v in step.items()),
+         f"only the {REPORT_SERIES} report series left for the failing instance"),
+        ("demo_intermittent_metric", "intermittent on",
+         lambda step: len(step) == len(demo.INSTANCES) - 1 and not any(failing in k for k in step),
+         "the intermittent metric back on the instances that are up"),
+        ("demo_intermittent_metric", "instance recovers",
+         lambda step: len(step) == len(demo.INSTANCES), "the intermittent metric on all instances"),
+        ("up", "instance recovers",
+         lambda step: len(step) == len(demo.INSTANCES) and all(float(v) == 1 for v in step.values()),
+         "every instance up again"),
+    ]
+    for q, phase, pred, what in probes:
+        lo, hi = sched.phase(phase)
+        ts = [t for t in checked if lo < t < hi]
+        if ts and all(pred(seen[q].get(t, {})) for t in ts):
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL live self-check: prometheus does not show {what} "
+                  f"({len(ts)} steps in the phase)")
+    return passed, failed
+
+
+def _fmt_step(step):
+    return "{" + ", ".join(f"{dict(k)}: {v}" for k, v in sorted(step.items())) + "}"
+
+
+def pick_eval_time(servers, interval_s, not_before):
+    """A time T, late in the freeze, at least MARGIN from every server's scrape instant
+    modulo the interval: a count over a range that is a multiple of the interval is then
+    the same for both servers, as no sample sits near either end of the window."""
+    margin = 0.2
+    phases = []
+    for s in servers:
+        data = _api(s, "/api/v1/query", {"query": 'up{job="demo"}[1m]'})
+        for series in data["result"]:
+            phases += [float(t) % interval_s for t, _ in series["values"]]
+    t = round(time.time() - 1.0, 3)
+    while t > not_before:
+        if all(min((t - p) % interval_s, (p - t) % interval_s) >= margin for p in phases):
+            return t
+        t = round(t - 0.05, 3)
+    raise RuntimeError("no evaluation time clear of every scrape instant")
+
+
+def check_suite(ref, target, queries, t_eval, frozen_s, interval_s, verbose):
+    """Part 2 of the module comment. Returns (passed, failed)."""
+    passed = failed = 0
+    counts = {VALUES: 0, LABELS: 0, OUTCOME: 0}
+    cases = queries + [{"query": q, "should_fail": False, "skip_comparison": False}
+                       for q in EXTRA_QUERIES]
+    for case in cases:
+        q = case["query"]
+        ref_q, kiln_q, _ = TWEAKS_3X.get(q, (q, q, ""))
+        mode, why = classify(q, frozen_s, interval_s)
+        counts[mode] += 1
+        r = ref.api("/api/v1/query", {"query": ref_q, "time": t_eval})
+        g = target.api("/api/v1/query", {"query": kiln_q, "time": t_eval})
+        reason = compare_live(r, g, mode)
+        if case["should_fail"] and r[1].get("status") == "success":
+            reason = reason or "reference did not fail on a should_fail query"
+        if case["skip_comparison"] and reason and reason != "error mismatch":
+            reason = None
+        if reason is None:
+            passed += 1
+            if verbose:
+                print(f"PASS live [{mode}] {q}" + (f" ({why})" if why else ""))
+        else:
+            failed += 1
+            print(f"FAIL live [{mode}] {q}: {reason}")
+            print(f"  prometheus: {shorten(r[1])}")
+            print(f"  kiln:       {shorten(g[1])}")
+    print(f"live: suite at T compared {counts[VALUES]} by value, {counts[LABELS]} by series, "
+          f"{counts[OUTCOME]} by outcome")
+    return passed, failed
+
+
+def _sorted_json(x):
+    if isinstance(x, list):
+        return sorted((_sorted_json(v) for v in x), key=repr)
+    if isinstance(x, dict):
+        return {k: _sorted_json(v) for k, v in x.items()}
+    return x
+
+
+def _targets(data):
+    # Fields that describe a target, not one scrape of it (lastScrape, its duration and
+    # globalUrl, which carries the host name, are left out).
+    keep = ("discoveredLabels", "labels", "scrapePool", "scrapeUrl", "health", "lastError",
+            "scrapeInterval", "scrapeTimeout")
+    return sorted(({k: t.get(k) for k in keep} for t in data["activeTargets"]), key=repr)
+
+
+def check_api(ref, target, t0, t_eval):
+    """Part 3 of the module comment. Returns (passed, failed)."""
+    window = {"start": t0, "end": t_eval}
+    checks = [
+        ("/api/v1/series", dict(window, **{"match[]": '{job="demo"}'}), _sorted_json),
+        ("/api/v1/labels", window, _sorted_json),
+        ("/api/v1/label/__name__/values", window, _sorted_json),
+        ("/api/v1/label/instance/values", window, _sorted_json),
+        ("/api/v1/metadata", {}, _sorted_json),
+        ("/api/v1/targets/metadata", {"match_target": '{job="demo"}'}, _sorted_json),
+        ("/api/v1/targets", {"state": "active"}, _targets),
+    ]
+    passed = failed = 0
+    for path, params, norm in checks:
+        r = norm(_api(ref, path, params, "GET"))
+        try:
+            g = norm(_api(target, path, params, "GET"))
+        except (RuntimeError, KeyError, TypeError) as e:
+            failed += 1
+            print(f"FAIL live {path}: {e}")
+            continue
+        if r == g:
+            passed += 1
+            print(f"PASS live {path}")
+        else:
+            failed += 1
+            print(f"FAIL live {path}: answers differ")
+            print(f"  prometheus: {shorten(r, 1500)}")
+            print(f"  kiln:       {shorten(g, 1500)}")
+    return passed, failed
+
+
+def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose=False):
+    """Plays the live check for about `seconds` (module comment) and returns (passed,
+    failed). ref_argv and target_argv map (data dir, config) to a server's argv function."""
+    # A run of at least 150 s scrapes at upstream's 5 s and freezes long enough for 1 m
+    # ranges to read frozen samples only; a shorter run scrapes every 2 s and covers 15 s.
+    interval_s = 5 if seconds >= 150 else 2
+    cover_s = 60 if seconds >= 150 else 15
+    freeze_s = cover_s + interval_s + PRE_SLACK_S + POST_SLACK_S + 2
+    live_s = seconds - freeze_s
+    if live_s < 5 * (interval_s + PRE_SLACK_S + POST_SLACK_S + 1):
+        raise ValueError(f"--live-seconds {seconds} is too short for the schedule")
+    exporter = DemoExporter()
+    exporter.start()
+    servers = []
+    try:
+        config = os.path.join(work, "live.yml")
+        write_config(config, exporter.addresses(), interval_s)
+        ref = Server("prometheus-live", ref_argv(os.path.join(work, "live-ref"), config), work)
+        servers.append(ref)
+        target = Server(f"{target_name}-live",
+                        target_argv(os.path.join(work, "live-target"), config), work)
+        servers.append(target)
+        ref.wait_ready()
+        target.wait_ready()
+        wait_all_up(servers, len(demo.INSTANCES))
+        t0 = round(time.time(), 3)
+        print(f"live: both servers scrape {len(demo.INSTANCES)} targets every {interval_s}s; "
+              f"schedule over {live_s:.0f}s, then {freeze_s:.0f}s frozen")
+        sched = Schedule(interval_s)
+        sched.t0 = t0
+        step = live_s / 5
+        sched.play("intermittent off", t0 + step, lambda: exporter.set_intermittent(False))
+        sched.play("instance fails", t0 + 2 * step,
+                   lambda: exporter.set_failing(FAILING_INSTANCE, True))
+        sched.play("intermittent on", t0 + 3 * step, lambda: exporter.set_intermittent(True))
+        sched.play("instance recovers", t0 + 4 * step,
+                   lambda: exporter.set_failing(FAILING_INSTANCE, False))
+        sched.play("freeze", t0 + live_s, exporter.freeze)
+        frozen_at = sched.events[-1][2]
+        time.sleep(max(0.0, frozen_at + freeze_s - time.time()))
+        t_eval = pick_eval_time(servers, interval_s,
+                                frozen_at + interval_s + PRE_SLACK_S + POST_SLACK_S)
+        print(f"live: evaluating at t0{t_eval - t0:+.1f}s, {t_eval - frozen_at:.1f}s into the "
+              f"freeze; exporter served {sum(exporter.scrapes())} scrapes")
+
+        totals = [check_timeline(ref, target, sched, t0, t_eval),
+                  check_suite(ref, target, queries, t_eval, t_eval - frozen_at, interval_s,
+                              verbose),
+                  check_api(ref, target, t0, t_eval)]
+        passed = sum(p for p, _ in totals)
+        failed = sum(f for _, f in totals)
+        for s in servers:
+            if s.proc.poll() is not None:
+                failed += 1
+                print(f"FAIL live: {s.name} exited with {s.proc.returncode}")
+        return passed, failed
+    finally:
+        for s in servers:
+            s.stop()
+        exporter.stop()
