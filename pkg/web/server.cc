@@ -1,12 +1,16 @@
 #include "pkg/web/server.h"
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 
 #include <sys/socket.h>
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+
+#include "pkg/web/tls_context.h"
+#include "pkg/web/web_security.h"
 
 namespace kiln::web {
 
@@ -94,9 +98,36 @@ std::string RegexEscape(std::string_view s) {
 }
 
 Server::Server(Options options, Logger logger)
-    : options_(std::move(options)),
-      logger_(std::move(logger)),
-      http_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)), logger_(std::move(logger)) {
+  if (!options_.web_config_file.empty()) {
+    Result<std::unique_ptr<WebSecurity>> sec = WebSecurity::Open(options_.web_config_file, logger_);
+    if (sec.ok()) {
+      security_ = std::move(sec).value();
+    } else {
+      init_status_ = sec.status();
+    }
+  }
+  if (security_ != nullptr && security_->initial().tls.Enabled()) {
+    Status tls_status;
+    const WebSecurity& sec = *security_;
+    auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      tls_status = ConfigureServerTls(sec.initial().tls, sec.path(), &ctx);
+      return tls_status.ok();
+    });
+    if (!tls_status.ok() || !ssl->is_valid()) {
+      init_status_ = tls_status.ok() ? Status::Internal("cannot create a TLS context") : tls_status;
+    }
+    http_ = std::move(ssl);
+    tls_ = true;
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  if (security_ != nullptr) {
+    http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return security_->Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                        : httplib::Server::HandlerResponse::Handled;
+    });
+  }
   size_t threads = std::max<size_t>(1, options_.worker_threads);
   size_t queued = std::max<size_t>(1, options_.max_queued_connections);
   http_->new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
@@ -147,6 +178,7 @@ void Server::Register(std::string_view method, std::string_view pattern, Handler
 }
 
 Status Server::Start() {
+  KILN_RETURN_IF_ERROR(init_status_);
   std::string host;
   int port = 0;
   KILN_RETURN_IF_ERROR(ParseListenAddress(options_.listen_address, &host, &port));

@@ -30,6 +30,8 @@ struct Response;
 
 namespace kiln::web {
 
+class WebSecurity;
+
 class Server {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
@@ -45,6 +47,9 @@ class Server {
     size_t max_queued_connections = 512;
     int read_timeout_sec = 300;  // Prometheus's --web.read-timeout=5m
     size_t max_body_bytes = size_t{128} << 20;
+    // --web.config.file: TLS, basic auth and response headers (web_security.h). Empty = plain
+    // HTTP, no authentication.
+    std::string web_config_file;
   };
 
   Server(Options options, Logger logger);
@@ -60,7 +65,8 @@ class Server {
                 Gate gate = Gate::kWhenReady);
 
   // Binds the listen address and starts serving on a background thread. Errors: kIOError when
-  // the address cannot be bound, kBadData when it cannot be parsed.
+  // the address cannot be bound, kBadData when it cannot be parsed or the web config file is
+  // invalid.
   Status Start();
   // Stops accepting, lets in-flight requests finish, joins the threads. Idempotent.
   void Stop();
@@ -69,6 +75,8 @@ class Server {
   int port() const { return port_; }
   void SetReady(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
+  // Whether connections are TLS (the web config has a tls_server_config).
+  bool tls() const { return tls_; }
   const std::string& route_prefix() const { return options_.route_prefix; }
 
  private:
@@ -82,6 +90,9 @@ class Server {
 
   Options options_;
   Logger logger_;
+  Status init_status_;                     // a web config error, reported by Start()
+  std::unique_ptr<WebSecurity> security_;  // null without a web config
+  bool tls_ = false;
   std::unique_ptr<httplib::Server> http_;
   std::vector<Route> routes_;  // for telling 405 from 404; written before Start() only
   std::thread serve_thread_;
