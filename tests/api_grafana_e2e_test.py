@@ -80,14 +80,16 @@ def short(x):
     return s if len(s) < 300 else s[:300] + "..."
 
 
+# `kiln`: the Kiln fed by Prometheus's remote_write, or the one scraping the fixture itself.
 # How `data` is compared: "equal" (the rules above), "keys" (same object keys, values
 # differ by design, e.g. versions), "length" (same number of elements: upstream picks which
 # ones by Go map order).
 class Case:
     def __init__(self, name, path, params=(), method="GET", compare="equal", message=True,
-                 optional=False):
+                 optional=False, kiln="remote_write"):
         self.name, self.path, self.params, self.method = name, path, list(params), method
         self.compare, self.message, self.optional = compare, message, optional
+        self.kiln = kiln  # which Kiln answers: "remote_write" or "scraper"
 
 
 # Error texts Prometheus 3.x (which Kiln follows) words differently from 2.42.
@@ -119,6 +121,8 @@ def cases(t, start, end):
         Case("label values match[] regex", "/api/v1/label/le/values",
              [("match[]", '{__name__=~"fixture_request_duration.*"}')] + rng),
         Case("label values unknown name", "/api/v1/label/nope/values", rng),
+        Case("label values limit (Grafana 11)", "/api/v1/label/__name__/values",
+             rng + [("limit", "40000")]),
         Case("series GET", "/api/v1/series", [("match[]", req)] + rng),
         Case("series POST 2×match[]", "/api/v1/series",
              [("match[]", '{__name__="fixture_temperature_celsius"}'),
@@ -130,6 +134,13 @@ def cases(t, start, end):
              [("metric", "fixture_request_duration_seconds")]),
         Case("metadata limit=", "/api/v1/metadata", [("limit", "2")], compare="length"),
         Case("metadata unknown metric", "/api/v1/metadata", [("metric", "nope")]),
+        Case("metadata (Kiln scraping)", "/api/v1/metadata", kiln="scraper"),
+        Case("metadata metric= histogram (Kiln scraping)", "/api/v1/metadata",
+             [("metric", "fixture_request_duration_seconds")], kiln="scraper"),
+        Case("targets/metadata (Kiln scraping)", "/api/v1/targets/metadata",
+             [("match_target", '{job="fixture"}')], kiln="scraper"),
+        Case("targets/metadata metric= (Kiln scraping)", "/api/v1/targets/metadata",
+             [("metric", "fixture_queue_bytes")], kiln="scraper"),
         Case("query_range POST rate, float step", "/api/v1/query_range",
              [("query", f"rate({req}[10s])")] + rng + [("step", "2.5")], method="POST"),
         Case("query_range POST sum by", "/api/v1/query_range",
@@ -143,6 +154,8 @@ def cases(t, start, end):
              [("query", f"topk(2, {req})")] + rng + [("step", "1.5")], method="POST"),
         Case("query_range GET gauge", "/api/v1/query_range",
              [("query", "fixture_temperature_celsius")] + rng + [("step", "3")]),
+        Case("query_range duration step", "/api/v1/query_range",
+             [("query", "fixture_queue_bytes")] + rng + [("step", "1s500ms")]),
         Case("instant query POST", "/api/v1/query",
              [("query", "fixture_temperature_celsius"), ("time", t)], method="POST"),
         Case("instant query GET scalar", "/api/v1/query",
@@ -201,9 +214,11 @@ def cases(t, start, end):
 
 
 def compare(case, prom, kiln):
-    (ps, pb), (ks, kb) = prom, kiln
+    (ps, pb, pct), (ks, kb, kct) = prom, kiln
     if ps != ks:
         return f"HTTP {ps} (Prometheus) != {ks} (Kiln): {pb[:200]!r} vs {kb[:200]!r}"
+    if pct.split(";")[0] != kct.split(";")[0]:
+        return f"Content-Type {pct!r} != {kct!r}"
     try:
         pj = json.loads(pb)
     except ValueError:
@@ -238,7 +253,8 @@ def main_with(pair):
     failed, passed, skipped = [], 0, 0
     for case in cases(t, start, end):
         prom = http_call(pair.prom.url, case.path, case.params, case.method)
-        kiln = http_call(pair.kiln.url, case.path, case.params, case.method)
+        kiln_url = pair.scraper.url if case.kiln == "scraper" else pair.kiln.url
+        kiln = http_call(kiln_url, case.path, case.params, case.method)
         if case.optional and prom[0] == 404:
             print(f"SKIP  {case.name}: Prometheus 2.42 answers 404")
             skipped += 1

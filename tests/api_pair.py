@@ -2,7 +2,8 @@
 
 Prometheus scrapes a fixture exporter (a small HTTP server in this process) every second
 and remote_writes everything it appends into Kiln, so both hold the same samples with the
-same timestamps. `Pair.start()` returns once both answer identically for every raw sample
+same timestamps. A second Kiln (`scraper`) scrapes the same target itself, for answers only
+scrapes produce (per-target metadata). `Pair.start()` returns once both answer identically for every raw sample
 up to `Pair.sync_ms`; queries at or before that time see the same data on both sides.
 """
 
@@ -91,7 +92,7 @@ class FixtureExporter:
 
 def http_call(base, path, params=(), method="GET", timeout=30):
     """Sends one API request; `params` is a list of (name, value) pairs, sent in the URL for
-    GET and as a form body for POST. Returns (HTTP status, body text)."""
+    GET and as a form body for POST. Returns (HTTP status, body text, Content-Type)."""
     query = urllib.parse.urlencode(list(params))
     url = base + path
     data = None
@@ -105,13 +106,13 @@ def http_call(base, path, params=(), method="GET", timeout=30):
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
+            return r.status, r.read().decode(), r.headers.get("Content-Type", "")
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+        return e.code, e.read().decode(), e.headers.get("Content-Type", "")
 
 
 def get_json(base, path, params=()):
-    status, body = http_call(base, path, params)
+    status, body, _ = http_call(base, path, params)
     if status != 200:
         raise AssertionError(f"{base}{path} {params}: HTTP {status}: {body[:500]}")
     return json.loads(body)["data"]
@@ -124,6 +125,7 @@ class Pair:
         self.exporter = None
         self.kiln = None
         self.prom = None
+        self.scraper = None
         self.sync_ms = None
         self.offset_ms = None
         self.first_ms = None  # the first scrape's timestamp
@@ -150,7 +152,19 @@ remote_write:
 """)
         self.prom = e2e.prometheus(os.path.join(self.work, "prom-data"), config,
                                    os.path.join(self.work, "prometheus.log"))
+        # A second Kiln scrapes the same target itself, for what only scrapes produce
+        # (per-target metadata): same job, same instance label as Prometheus's.
+        scrape_config = os.path.join(self.work, "scraper", "prometheus.yml")
+        os.makedirs(os.path.dirname(scrape_config))
+        with open(config) as src, open(scrape_config, "w") as dst:
+            dst.write(src.read().split("remote_write:")[0])
+        self.scraper = e2e.Server(
+            [os.path.join(self.build_dir, "bin", "kiln"), f"--config.file={scrape_config}",
+             f"--storage.tsdb.path={os.path.join(self.work, 'scraper', 'data')}",
+             "--web.listen-address=127.0.0.1:{port}"],
+            os.path.join(self.work, "scraper", "kiln.log"))
         self.prom.wait_ready()
+        self.scraper.wait_ready()
         began = time.time()
         while time.time() - began < min_seconds:
             time.sleep(1)
@@ -209,7 +223,7 @@ remote_write:
         return self.eval_time_ms(start + 499)
 
     def stop(self):
-        for srv in (self.prom, self.kiln):
+        for srv in (self.prom, self.kiln, self.scraper):
             if srv is not None:
                 srv.stop()
         if self.exporter is not None:

@@ -23,6 +23,7 @@
 #include "pkg/web/version.h"
 #include "promql/engine.h"
 #include "web/api/v1/engine_adapter.h"
+#include "web/api/v1/family_metadata.h"
 #include "web/api/v1/register.h"
 #include "web/api/v1/series_metadata.h"
 
@@ -120,7 +121,7 @@ Result<std::unique_ptr<tsdb::Head>> OpenStorage(const web::Flags& flags,
 struct Components {
   Components(const web::Flags& flags, const config::Config& cfg, const Logger& web_logger)
       : status(flags),
-        write_handler(&storage, &registry, web_logger),
+        write_handler(&storage, &registry, web_logger, WriteOptions(this)),
         read_handler(&storage, web_logger),
         engine(EngineOptions(flags, cfg)),
         query_engine(&engine, &storage),
@@ -128,6 +129,14 @@ struct Components {
           tsdb::Head* h = head.load();
           return h != nullptr && h->GetMetadata(ls, md);
         }) {}
+
+  static remote::WriteHandler::Options WriteOptions(Components* c) {
+    remote::WriteHandler::Options opts;
+    opts.on_metadata = [c](std::string_view family, const model::Metadata& md) {
+      c->family_metadata.Record(family, md);
+    };
+    return opts;
+  }
 
   KilnStatus status;
   prometheus::Registry registry;
@@ -138,6 +147,9 @@ struct Components {
   web::api::v1::PromqlQueryEngine query_engine;
   std::atomic<tsdb::Head*> head{nullptr};  // set once storage is open
   web::api::v1::SeriesMetadataSource metadata;
+  // Remote write 1.0 family metadata (Prometheus sends it apart from samples), answered
+  // together with the per-series metadata above.
+  web::api::v1::FamilyMetadataStore family_metadata{&metadata};
   Scraping scraping;
 };
 
@@ -160,7 +172,7 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
   api.queryable = &c->storage;
   api.engine = &c->query_engine;
   api.status = &c->status;
-  api.metadata = &c->metadata;
+  api.metadata = &c->family_metadata;
   api.targets = c->scraping.TargetsHandler();
   api.scrape_pools = c->scraping.ScrapePoolsHandler();
   api.targets_metadata = c->scraping.TargetsMetadataHandler();

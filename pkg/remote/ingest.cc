@@ -177,6 +177,9 @@ IngestResult IngestV1(const prompb::WriteRequest& req, const IngestOptions& opts
   IngestResult out;
   SeriesWriter w(opts, app, logger, &out);
   FamilyMetadata families = IndexV1Metadata(req);
+  if (opts.on_family_metadata) {
+    for (const auto& [family, md] : families) opts.on_family_metadata(family, md);
+  }
   std::vector<model::LabelView> pairs;
   for (const auto& ts : req.timeseries()) {
     pairs.clear();

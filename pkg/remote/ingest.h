@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "pkg/model/metadata.h"
 #include "pkg/prompb/remote.pb.h"
 #include "pkg/prompb/write_v2.pb.h"
 #include "pkg/storage/appender.h"
@@ -42,6 +45,10 @@ struct IngestOptions {
   // Samples newer than this (ms) are refused as out of bounds: upstream accepts at most 10
   // minutes into the future.
   int64_t max_time = 0;
+  // Called for every entry of a 1.0 request's `metadata` list. Prometheus sends that list in
+  // requests of its own, without samples, so it reaches no series here; the receiver keeps
+  // it per metric family for /api/v1/metadata.
+  std::function<void(std::string_view family, const model::Metadata&)> on_family_metadata;
 };
 
 // Stages a 1.0 request. Series metadata comes from the request's `metadata` list, matched by

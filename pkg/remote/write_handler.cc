@@ -158,7 +158,7 @@ WriteResponse WriteHandler::Decode(std::string_view content_type, std::string_vi
 }
 
 WriteResponse WriteHandler::Write(const Decoded& d) const {
-  IngestOptions opts{options_.now_ms() + kMaxAheadMs};
+  IngestOptions opts{options_.now_ms() + kMaxAheadMs, options_.on_metadata};
   std::unique_ptr<storage::Appender> app = appendable_->NewAppender();
   IngestResult res = d.msg == ProtoMsg::kV1 ? IngestV1(d.v1, opts, app.get(), logger_)
                                             : IngestV2(d.v2, opts, app.get(), logger_);

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "pkg/model/metadata.h"
 #include "pkg/storage/appender.h"
 #include "pkg/util/logger.h"
 
@@ -46,6 +47,8 @@ class WriteHandler {
     size_t max_decoded_bytes = 256u << 20;
     // At most this many problem lines in a 400 body; the rest are counted.
     size_t max_error_lines = 10;
+    // Receives remote write 1.0 metric family metadata (see IngestOptions).
+    std::function<void(std::string_view family, const model::Metadata&)> on_metadata;
   };
 
   // `appendable` and `registry` must outlive the handler. Registers upstream's receiver

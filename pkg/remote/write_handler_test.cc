@@ -272,6 +272,37 @@ TEST_F(WriteHandlerTest, GoodV1RequestIsCommitted) {
   EXPECT_EQ(storage_.metadata.count(R"({__name__="up"})"), 0u);
 }
 
+// Prometheus sends its metadata (metadata_config) in 1.0 requests without samples: each
+// family reaches Options::on_metadata, and nothing is written.
+TEST(WriteHandlerMetadataTest, MetadataOnlyV1RequestReachesOnMetadata) {
+  FakeStorage storage;
+  prometheus::Registry registry;
+  std::map<std::string, model::Metadata> got;
+  WriteHandler::Options opts{[] { return kNow; }};
+  opts.on_metadata = [&got](std::string_view family, const model::Metadata& md) {
+    got[std::string(family)] = md;
+  };
+  WriteHandler handler(&storage, &registry, QuietLogger(), opts);
+  prompb::WriteRequest req;
+  auto* md = req.add_metadata();
+  md->set_metric_family_name("rpc_duration_seconds");
+  md->set_type(prompb::MetricMetadata::HISTOGRAM);
+  md->set_help("RPC latency.");
+  md->set_unit("seconds");
+  md = req.add_metadata();
+  md->set_metric_family_name("queue_length");
+  md->set_type(prompb::MetricMetadata::GAUGE);
+  WriteResponse r = handler.Handle(kV1Type, "snappy", Snappy(req.SerializeAsString()));
+  ASSERT_EQ(r.status, 204) << r.body;
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got["rpc_duration_seconds"].type, model::MetricType::kHistogram);
+  EXPECT_EQ(got["rpc_duration_seconds"].help, "RPC latency.");
+  EXPECT_EQ(got["rpc_duration_seconds"].unit, "seconds");
+  EXPECT_EQ(got["queue_length"].type, model::MetricType::kGauge);
+  EXPECT_TRUE(storage.samples.empty());
+  EXPECT_TRUE(storage.metadata.empty());
+}
+
 TEST_F(WriteHandlerTest, GoodV2RequestReportsWrittenCounts) {
   V2Builder b;
   auto* ts = b.Series({{"__name__", "temp_celsius"}, {"room", "a"}}, {{kNow - 1, 20}, {kNow, 21}});

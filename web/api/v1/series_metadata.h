@@ -4,6 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "pkg/model/labels.h"
 #include "pkg/storage/querier.h"
@@ -21,9 +26,15 @@ class SeriesMetadataSource final : public MetadataSource {
   SeriesMetadataSource(storage::Queryable* queryable, Lookup lookup)
       : queryable_(queryable), lookup_(std::move(lookup)) {}
 
-  // Distinct (type, help, unit) per metric name, in first-seen order; series without
-  // metadata are skipped. Cost: one pass over the matching series.
+  // Distinct (type, help, unit) per metric family, in first-seen order; series without
+  // metadata are skipped. A histogram's, summary's or gauge histogram's series are listed
+  // under their family name, as Prometheus lists scraped metadata. Cost: one pass over the
+  // matching series.
   std::map<std::string, std::vector<model::Metadata>> Metadata(std::string_view metric) override;
+
+  // The family a series belongs to: its name without the suffix its type adds
+  // ("x_bucket" of a histogram → "x"); other types keep the name.
+  static std::string_view FamilyName(std::string_view series_name, model::MetricType type);
 
  private:
   storage::Queryable* queryable_;

@@ -51,5 +51,46 @@ TEST(SeriesMetadataTest, GroupsByMetricFamily) {
   EXPECT_EQ(body({{"metric", "nothere"}}), R"({"status":"success","data":{}})");
 }
 
+TEST(SeriesMetadataTest, HistogramAndSummarySeriesListUnderTheirFamily) {
+  TestQueryable storage({
+      {model::Labels{{"__name__", "lat_seconds_bucket"}, {"le", "0.1"}}, {{1000, 1}}},
+      {model::Labels{{"__name__", "lat_seconds_bucket"}, {"le", "+Inf"}}, {{1000, 1}}},
+      {model::Labels{{"__name__", "lat_seconds_count"}}, {{1000, 1}}},
+      {model::Labels{{"__name__", "lat_seconds_sum"}}, {{1000, 1}}},
+      {model::Labels{{"__name__", "rpc"}, {"quantile", "0.5"}}, {{1000, 1}}},
+      {model::Labels{{"__name__", "rpc_count"}}, {{1000, 1}}},
+      // A counter that happens to end in _count keeps its name.
+      {model::Labels{{"__name__", "jobs_count"}}, {{1000, 1}}},
+  });
+  auto lookup = [](const model::Labels& ls, model::Metadata* md) {
+    const std::string_view n = ls.MetricName();
+    if (n.starts_with("lat_seconds")) {
+      *md = {model::MetricType::kHistogram, "Latency.", "seconds"};
+    } else if (n.starts_with("rpc")) {
+      *md = {model::MetricType::kSummary, "RPCs.", ""};
+    } else {
+      *md = {model::MetricType::kCounter, "Jobs.", ""};
+    }
+    return true;
+  };
+  SeriesMetadataSource source(&storage, lookup);
+  auto all = source.Metadata("");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all["lat_seconds"].size(), 1u);
+  EXPECT_EQ(all["rpc"].size(), 1u);
+  EXPECT_EQ(all["jobs_count"].size(), 1u);
+
+  auto one = source.Metadata("lat_seconds");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one["lat_seconds"][0].type, model::MetricType::kHistogram);
+  EXPECT_TRUE(source.Metadata("lat_seconds_bucket").empty());  // a series, not a family
+  EXPECT_EQ(source.Metadata("jobs_count").size(), 1u);
+  EXPECT_TRUE(source.Metadata("jobs").empty());  // counters add no suffix
+
+  EXPECT_EQ(SeriesMetadataSource::FamilyName("x_bucket", model::MetricType::kGaugeHistogram), "x");
+  EXPECT_EQ(SeriesMetadataSource::FamilyName("x_gsum", model::MetricType::kGaugeHistogram), "x");
+  EXPECT_EQ(SeriesMetadataSource::FamilyName("_sum", model::MetricType::kSummary), "_sum");
+}
+
 }  // namespace
 }  // namespace kiln::web::api::v1
