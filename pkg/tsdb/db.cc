@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -98,9 +99,20 @@ Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, DBOptions options) 
   HeadOptions ho = options.head;
   ho.dir = dir;
   ho.read_only = options.read_only;
+  ho.logger = options.logger;
+  // WAL samples older than the newest block's end are in that block (upstream's
+  // Head.Init(minValidTime)): the WAL is truncated lazily and a crash can come between
+  // writing a block and truncating the head.
+  for (const auto& b : db->Blocks()) {
+    ho.min_valid_time = std::max(ho.min_valid_time, b->meta().max_time);
+  }
   auto head = Head::Open(ho);
   if (!head.ok()) return head.status().Wrap("open head");
   db->head_ = std::move(head).value();
+  db->metrics_.retention_limit_bytes.Set(static_cast<double>(options.max_bytes));
+  db->metrics_.retention_limit_seconds.Set(static_cast<double>(options.retention_duration) /
+                                           1000.0);
+  db->UpdateGauges(db->Blocks());
   if (!options.read_only && options.background_compaction) {
     db->loop_ = std::thread([d = db.get()] { d->CompactionLoop(); });
   }
@@ -168,9 +180,10 @@ Result<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, int64_t m
     KILN_ASSIGN_OR_RETURN(auto q, b->NewQuerier(mint, maxt));
     qs.push_back(std::move(q));
   }
-  const int64_t hmin = std::max(mint, HeadFloor());
-  if (hmin <= maxt && head_->MaxTime() >= hmin) {
-    KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt));
+  // The head may still hold data of the newest block until it is truncated; the merge
+  // shows such samples once.
+  if (maxt >= head_->MinTime() && head_->MaxTime() >= mint) {
+    KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(mint, maxt));
     qs.push_back(std::move(q));
   }
   return std::unique_ptr<storage::Querier>(std::make_unique<block::MergeQuerier>(std::move(qs)));
@@ -196,34 +209,51 @@ Status DB::Compact() {
   if (options_.read_only) return Status::Unavailable("compact: DB is read-only");
   std::lock_guard<std::mutex> l(cmtx_);
   if (closed_) return Status::Unavailable("compact: DB is closed");
-  KILN_RETURN_IF_ERROR(CompactHead());
-  KILN_RETURN_IF_ERROR(CompactBlocks());
-  return ReloadLocked();
+  metrics_.compactions_triggered.Increment();
+  Status st = CompactHead();
+  if (st.ok()) st = CompactBlocks();
+  if (st.ok()) st = ReloadLocked();
+  UpdateGauges(Blocks());
+  return st;
 }
 
 Status DB::CompactHead() {
   const int64_t range = options_.min_block_duration;
   KILN_ASSIGN_OR_RETURN(auto all, MatchAll());
+  int64_t truncated_to = std::numeric_limits<int64_t>::min();
   for (;;) {
-    const int64_t hmin = std::max(head_->MinTime(), HeadFloor());
+    const int64_t hmin = head_->MinTime();
     const int64_t hmax = head_->MaxTime();
     // Upstream compacts once the head spans 1.5 block ranges, keeping half a range for
     // late samples.
-    if (hmax < hmin || hmax - hmin <= range / 2 * 3) return Status::OK();
-    const int64_t maxt = RangeEnd(hmin, range);
-    KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt - 1));
-    auto set = q->Select(true, nullptr, {all});
-    block::BlockWriteOptions wo;
-    wo.chunk_range = range;
-    auto meta = block::WriteBlock(dir_, set.get(), hmin, maxt, wo);
-    if (!meta.ok()) return meta.status().Wrap("persist head block");
-    options_.logger.Info("write block", {{"mint", std::to_string(hmin)},
-                                         {"maxt", std::to_string(maxt)},
-                                         {"ulid", meta.value().ulid}});
-    int64_t prev = head_floor_.load();
-    while (prev < maxt && !head_floor_.compare_exchange_weak(prev, maxt)) {
+    if (hmax < hmin || hmax - hmin <= range / 2 * 3) {
+      // One WAL checkpoint per cycle, after all the blocks, as upstream.
+      if (truncated_to == std::numeric_limits<int64_t>::min()) return Status::OK();
+      return head_->TruncateWal(truncated_to).Wrap("truncate WAL");
     }
+    const int64_t maxt = RangeEnd(hmin, range);
+    const auto start = std::chrono::steady_clock::now();
+    {
+      KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt - 1));
+      auto set = q->Select(true, nullptr, {all});
+      block::BlockWriteOptions wo;
+      wo.chunk_range = range;
+      auto meta = block::WriteBlock(dir_, set.get(), hmin, maxt, wo);
+      if (!meta.ok()) {
+        metrics_.compactions_failed.Increment();
+        return meta.status().Wrap("persist head block");
+      }
+      metrics_.compactions.Increment();
+      metrics_.compaction_duration.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      options_.logger.Info("write block", {{"mint", std::to_string(hmin)},
+                                           {"maxt", std::to_string(maxt)},
+                                           {"ulid", meta.value().ulid}});
+    }  // the querier goes before Truncate, which waits for open ones
+    // Queries see the block from now on; only then may the head forget the data.
     KILN_RETURN_IF_ERROR(ReloadLocked());
+    KILN_RETURN_IF_ERROR(head_->TruncateMemory(maxt).Wrap("truncate head"));
+    truncated_to = maxt;
   }
 }
 
@@ -233,7 +263,16 @@ Status DB::CompactBlocks() {
     KILN_ASSIGN_OR_RETURN(auto plan, compactor_.Plan(dir_));
     if (plan.empty()) return Status::OK();
     if (plan == last) return Status::Internal("compaction made no progress on " + plan.front());
-    KILN_ASSIGN_OR_RETURN(auto meta, compactor_.Compact(dir_, plan));
+    const auto start = std::chrono::steady_clock::now();
+    auto compacted = compactor_.Compact(dir_, plan);
+    if (!compacted.ok()) {
+      metrics_.compactions_failed.Increment();
+      return compacted.status();
+    }
+    const block::BlockMeta meta = std::move(compacted).value();
+    metrics_.compactions.Increment();
+    metrics_.compaction_duration.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     options_.logger.Info("compact blocks",
                          {{"count", std::to_string(plan.size())}, {"ulid", meta.ulid}});
     if (meta.ulid.empty()) {
@@ -251,7 +290,13 @@ Status DB::Reload() {
 }
 
 Status DB::ReloadLocked() {
-  KILN_ASSIGN_OR_RETURN(auto metas, block::ReadBlockMetas(dir_));
+  metrics_.reloads.Increment();
+  auto metas_or = block::ReadBlockMetas(dir_);
+  if (!metas_or.ok()) {
+    metrics_.reloads_failed.Increment();
+    return metas_or.status();
+  }
+  auto metas = std::move(metas_or).value();
   // Blocks merged into another one, or marked deletable, go (also after a crash that
   // happened between writing a compacted block and deleting its parents).
   std::set<std::string> deletable;
@@ -269,7 +314,10 @@ Status DB::ReloadLocked() {
       continue;
     }
     auto b = block::Block::Open(m.dir);
-    if (!b.ok()) return b.status().Wrap("open block " + m.dir);
+    if (!b.ok()) {
+      metrics_.reloads_failed.Increment();
+      return b.status().Wrap("open block " + m.dir);
+    }
     loaded.push_back(std::move(b).value());
   }
   std::vector<std::shared_ptr<block::Block>> kept;
@@ -289,6 +337,7 @@ Status DB::ReloadLocked() {
           options_.max_bytes > 0 && bytes > static_cast<uint64_t>(options_.max_bytes);
       if (too_old || too_big) {
         for (size_t j = i; j < loaded.size(); j++) deletable.insert(loaded[j]->meta().ulid);
+        (too_old ? metrics_.time_retentions : metrics_.size_retentions).Increment();
         break;
       }
       kept.push_back(loaded[i]);
@@ -296,15 +345,11 @@ Status DB::ReloadLocked() {
   }
   std::sort(kept.begin(), kept.end(),
             [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
-  int64_t newest = std::numeric_limits<int64_t>::min();
-  for (const auto& b : kept) newest = std::max(newest, b->meta().max_time);
   {
     std::unique_lock<std::shared_mutex> l(mu_);
     blocks_ = kept;
   }
-  int64_t prev = head_floor_.load();
-  while (prev < newest && !head_floor_.compare_exchange_weak(prev, newest)) {
-  }
+  UpdateGauges(kept);
   if (options_.read_only) return Status::OK();
   for (const auto& m : metas) {
     if (deletable.count(m.meta.ulid) != 0) KILN_RETURN_IF_ERROR(DeleteBlockDir(m.dir));
@@ -323,6 +368,22 @@ Status DB::DeleteBlockDir(const std::string& dir) {
   return Status::OK();
 }
 
+void DB::UpdateGauges(const std::vector<std::shared_ptr<block::Block>>& blocks) {
+  metrics_.blocks_loaded.Set(static_cast<double>(blocks.size()));
+  uint64_t bytes = 0;
+  for (const auto& b : blocks) bytes += b->Size();
+  metrics_.blocks_bytes.Set(static_cast<double>(bytes));
+  // Upstream: the first block's min time, else the head's.
+  int64_t lowest = std::numeric_limits<int64_t>::max();
+  if (!blocks.empty()) {
+    lowest = blocks.front()->meta().min_time;
+  } else if (head_ != nullptr) {
+    lowest = head_->MinTime();
+  }
+  metrics_.lowest_timestamp.Set(static_cast<double>(lowest));
+  metrics_.lowest_timestamp_seconds.Set(static_cast<double>(lowest / 1000));
+}
+
 uint64_t DB::HeadBytes() const { return DirBytes(dir_ + "/wal") + DirBytes(dir_ + "/chunks_head"); }
 
 Status DB::Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers) {
@@ -330,16 +391,8 @@ Status DB::Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>&
   for (const auto& b : Blocks()) {
     if (b->meta().Overlaps(mint, maxt)) KILN_RETURN_IF_ERROR(b->Delete(mint, maxt, matchers));
   }
-  const int64_t hmin = std::max(mint, HeadFloor());
-  if (hmin > maxt || !head_) return Status::OK();
-  KILN_ASSIGN_OR_RETURN(auto q, head_->NewQuerier(hmin, maxt));
-  auto set = q->Select(false, nullptr, matchers);
-  while (set->Next()) {
-    if (set->At().Iterator()->Next() != chunkenc::ValueType::kNone) {
-      return Status::Unavailable("deleting samples from the head is not supported yet");
-    }
-  }
-  return set->err();
+  if (!head_ || options_.read_only) return Status::OK();
+  return head_->Delete(mint, maxt, matchers).Wrap("delete from head");
 }
 
 Status DB::CleanTombstones() {
@@ -359,7 +412,7 @@ Status DB::Snapshot(const std::string& dir, bool with_head) {
     KILN_RETURN_IF_ERROR(HardLinkTree(b->dir(), fs::path(dir) / b->meta().ulid));
   }
   if (!with_head) return Status::OK();
-  const int64_t hmin = std::max(head_->MinTime(), HeadFloor());
+  const int64_t hmin = head_->MinTime();
   const int64_t hmax = head_->MaxTime();
   if (hmax < hmin) return Status::OK();
   KILN_ASSIGN_OR_RETURN(auto all, MatchAll());

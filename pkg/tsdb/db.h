@@ -4,13 +4,11 @@
 // Open takes the directory lock (<dir>/lock, flock), removes leftover *.tmp-for-creation and
 // *.tmp-for-deletion directories of interrupted writes and deletions, loads every block,
 // and opens the head (replaying the WAL). A background thread then runs Compact every
-// minute: the head is written to a block of min_block_duration once it spans 1.5× that,
-// blocks are merged level by level (LeveledCompactor), and blocks past the time or size
-// retention are deleted whole.
-//
-// The head cannot drop compacted data yet (it lacks truncation), so the DB hides it: the
-// head serves queries and compaction only from HeadFloor() (the end of the newest block)
-// on, and the WAL keeps growing until the head can truncate it.
+// minute: the head is written to a block of min_block_duration once it spans 1.5× that and
+// then truncated at the block's end (memory, series and WAL, see Head::Truncate), blocks are
+// merged level by level (LeveledCompactor), and blocks past the time or size retention are
+// deleted whole. On open, WAL samples below the newest block's end are not replayed (they
+// were compacted before a crash or before the WAL was truncated).
 //
 // Thread-safe. Appenders and queriers may be used concurrently with compaction; blocks a
 // querier uses stay readable until it is destroyed, even when compaction deletes them.
@@ -30,13 +28,15 @@
 #include "pkg/storage/querier.h"
 #include "pkg/tsdb/block/block.h"
 #include "pkg/tsdb/block/compactor.h"
+#include "pkg/tsdb/db_metrics.h"
 #include "pkg/tsdb/head.h"
 #include "pkg/util/logger.h"
 
 namespace kiln::tsdb {
 
 struct DBOptions {
-  // Head settings; its dir is set to the DB directory by Open.
+  // Head settings; its dir is set to the DB directory by Open. Its registry receives the
+  // DB's metrics too.
   HeadOptions head;
   // --storage.tsdb.retention.time in ms; 0 disables time retention.
   int64_t retention_duration = 15LL * 24 * 3600 * 1000;
@@ -63,9 +63,9 @@ class DB final : public storage::Appendable, public storage::Queryable {
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
 
-  // Appends go to the head. Samples below HeadFloor() are not visible to queries.
+  // Appends go to the head.
   std::unique_ptr<storage::Appender> NewAppender() override;
-  // Merges the blocks overlapping [mint, maxt] and the head (from HeadFloor() on).
+  // Merges the blocks and the head overlapping [mint, maxt].
   Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
 
   // One compaction cycle (see the class comment) followed by a reload applying retention.
@@ -75,9 +75,8 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // others, marked deletable, or beyond retention.
   Status Reload();
 
-  // Tombstones samples of series matching `matchers` in [mint, maxt] in every block. Fails
-  // with Unavailable when the head holds matching samples in the range (the head cannot
-  // delete yet); blocks are tombstoned nonetheless.
+  // Tombstones samples of series matching `matchers` in [mint, maxt] in every block and in
+  // the head (logged to the WAL; head compaction leaves them out).
   Status Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>& matchers);
   // Rewrites every block that has tombstones without the deleted samples.
   Status CleanTombstones();
@@ -87,7 +86,6 @@ class DB final : public storage::Appendable, public storage::Queryable {
 
   std::vector<std::shared_ptr<block::Block>> Blocks() const;
   Head* head() const { return head_.get(); }
-  int64_t HeadFloor() const { return head_floor_.load(std::memory_order_acquire); }
   const std::string& dir() const { return dir_; }
   const std::vector<int64_t>& block_ranges() const { return compactor_.ranges(); }
 
@@ -96,7 +94,10 @@ class DB final : public storage::Appendable, public storage::Queryable {
 
  private:
   DB(std::string dir, DBOptions options, std::vector<int64_t> ranges)
-      : dir_(std::move(dir)), options_(std::move(options)), compactor_(std::move(ranges)) {}
+      : dir_(std::move(dir)),
+        options_(std::move(options)),
+        compactor_(std::move(ranges)),
+        metrics_(options_.head.registry) {}
 
   Status Lock();
   Status RemoveLeftovers();
@@ -106,14 +107,16 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // Removes a block directory crash-safely: rename to *.tmp-for-deletion, then delete.
   Status DeleteBlockDir(const std::string& dir);
   uint64_t HeadBytes() const;
+  // Sets the gauges that follow the block list and the head's bounds.
+  void UpdateGauges(const std::vector<std::shared_ptr<block::Block>>& blocks);
   void CompactionLoop();
 
   const std::string dir_;
   const DBOptions options_;
   const block::LeveledCompactor compactor_;
   int lock_fd_ = -1;
+  DBMetrics metrics_;
   std::unique_ptr<Head> head_;
-  std::atomic<int64_t> head_floor_{std::numeric_limits<int64_t>::min()};
 
   // Serialises Compact, Reload, Delete, CleanTombstones and Snapshot.
   std::mutex cmtx_;

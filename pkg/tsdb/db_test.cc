@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <map>
 
+#include <prometheus/registry.h>
+
 #include "pkg/storage/series_list.h"
 #include "pkg/tsdb/block/block_writer.h"
 #include "pkg/tsdb/block/test_util.h"
@@ -111,7 +113,8 @@ TEST(DBTest, HeadCompactionKeepsEverySampleOnceAcrossRestart) {
     EXPECT_EQ(blocks[0]->meta().min_time, 0);
     EXPECT_EQ(blocks[0]->meta().max_time, 2 * kH);
     EXPECT_EQ(blocks[1]->meta().max_time, 4 * kH);
-    EXPECT_EQ(db.value()->HeadFloor(), 4 * kH);
+    // The head was truncated at the second block's end.
+    EXPECT_EQ(db.value()->head()->MinTime(), 4 * kH);
     EXPECT_TRUE(Same(ReadAll(db.value().get()), data));
     EXPECT_EQ(ReadAll(db.value().get(), kH, 3 * kH).begin()->second.size(), 121u);
     // A second lock on the same directory fails while the first is held.
@@ -265,9 +268,125 @@ TEST(DBTest, DeleteAndCleanTombstones) {
   EXPECT_TRUE(db->Blocks()[0]->tombstones()->empty());
   EXPECT_EQ(db->Blocks()[0]->meta().stats.num_samples, 180u);
   EXPECT_TRUE(Same(ReadAll(db.get()), want));
-  // The head cannot delete yet: said so, not silently ignored.
-  Append(db.get(), MakeData(1, 3 * kH, 3 * kH + 1, 1));
-  EXPECT_EQ(db->Delete(0, 4 * kH, {}).code(), StatusCode::kUnavailable);
+}
+
+// Appends `data` in time order, one commit per timestamp, as a scraper does (so the WAL
+// spreads over segments in time order).
+void AppendInTimeOrder(storage::Appendable* db, const SeriesMap& data) {
+  std::map<int64_t, std::vector<std::pair<const model::Labels*, double>>> by_time;
+  for (const auto& [l, v] : data) {
+    for (const auto& s : v) by_time[s.t].push_back({&l, s.v});
+  }
+  for (const auto& [t, samples] : by_time) {
+    auto app = db->NewAppender();
+    for (const auto& [l, v] : samples) ASSERT_TRUE(app->Append(0, *l, t, v).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+}
+
+double MetricValue(prometheus::Registry& r, const std::string& name) {
+  for (const auto& f : r.Collect()) {
+    if (f.name != name || f.metric.empty()) continue;
+    const auto& m = f.metric[0];
+    switch (f.type) {
+      case prometheus::MetricType::Counter:
+        return m.counter.value;
+      case prometheus::MetricType::Gauge:
+        return m.gauge.value;
+      default:
+        return -1;
+    }
+  }
+  return -1;
+}
+
+TEST(DBTest, HeadIsTruncatedAndItsWalCheckpointedAfterCompaction) {
+  TempDir dir;
+  const SeriesMap data = MakeData(10, 0, 6 * kH, 15000);
+  prometheus::Registry registry;
+  DBOptions o = TestOptions();
+  o.head.wal_segment_size = 32 * 1024;
+  o.head.wal_compression = false;
+  o.head.registry = &registry;
+  size_t segments_before = 0;
+  {
+    auto db = std::move(DB::Open(dir.path(), o)).value();
+    AppendInTimeOrder(db.get(), data);
+    segments_before = Entries(dir.path() + "/wal").size();
+    ASSERT_GE(segments_before, 4u) << "the test needs several WAL segments";
+    const uint64_t series = db->head()->NumSeries();
+    ASSERT_TRUE(db->Compact().ok());
+    ASSERT_EQ(db->Blocks().size(), 2u);
+    EXPECT_EQ(db->head()->MinTime(), 4 * kH);
+    EXPECT_EQ(db->head()->NumSeries(), series);
+    // The head lost its first 4h, the WAL its first segments (a checkpoint replaces them).
+    const auto wal = Entries(dir.path() + "/wal");
+    EXPECT_LT(wal.size(), segments_before);
+    EXPECT_TRUE(std::any_of(wal.begin(), wal.end(),
+                            [](const std::string& n) { return n.starts_with("checkpoint."); }));
+    EXPECT_TRUE(Same(ReadAll(db.get()), data));
+    // Late samples for the compacted range are rejected.
+    auto app = db->NewAppender();
+    EXPECT_TRUE(
+        app->Append(0, data.begin()->first, 4 * kH - 1, 1).status().Is(StatusCode::kOutOfBounds));
+    ASSERT_TRUE(app->Rollback().ok());
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_blocks_loaded"), 2);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_compactions_total"), 2);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_head_truncations_total"), 2);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_checkpoint_creations_total"), 1);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_lowest_timestamp"), 0);
+    EXPECT_GT(MetricValue(registry, "prometheus_tsdb_storage_blocks_bytes"), 1000);
+  }
+  // Restart: blocks + checkpoint + remaining segments give every sample exactly once.
+  {
+    auto db = std::move(DB::Open(dir.path(), TestOptions())).value();
+    EXPECT_EQ(db->head()->MinTime(), 4 * kH);
+    EXPECT_TRUE(Same(ReadAll(db.get()), data));
+  }
+  if (block::testing::HavePromtool()) {
+    int rc = 0;
+    const std::string dump = RunCommand("promtool tsdb dump " + dir.path() + " 2>/dev/null", &rc);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(static_cast<size_t>(std::count(dump.begin(), dump.end(), '\n')),
+              10u * (6 * kH / 15000));
+  }
+}
+
+TEST(DBTest, DeleteCoversBlocksAndHeadAndHeadCompactionHonoursIt) {
+  TempDir dir;
+  const SeriesMap data = MakeData(2, 0, 6 * kH, 60000);
+  const auto i1 = model::Matcher::Make(model::MatchType::kEqual, "i", "1").value();
+  SeriesMap want = data;
+  auto& v = want[model::Labels{{"__name__", "m"}, {"i", "1"}}];
+  std::erase_if(v, [](const model::Sample& s) { return s.t >= 3 * kH && s.t <= 5 * kH; });
+  {
+    auto db = std::move(DB::Open(dir.path(), TestOptions())).value();
+    Append(db.get(), data);
+    ASSERT_TRUE(db->Compact().ok());
+    ASSERT_EQ(db->Blocks().size(), 2u);
+    // [3h, 5h] spans the second block and the head.
+    ASSERT_TRUE(db->Delete(3 * kH, 5 * kH, {i1}).ok());
+    EXPECT_TRUE(Same(ReadAll(db.get()), want));
+  }
+  // The head's tombstone comes back from the WAL.
+  auto db = std::move(DB::Open(dir.path(), TestOptions())).value();
+  EXPECT_TRUE(Same(ReadAll(db.get()), want));
+  // Compacting the head's [4h, 6h) leaves the deleted samples out of the block.
+  const SeriesMap more = MakeData(2, 6 * kH, 8 * kH, 60000);
+  Append(db.get(), more);
+  ASSERT_TRUE(db->Compact().ok());
+  ASSERT_GE(db->Blocks().size(), 3u);
+  for (const auto& [l, s] : more) {
+    auto& w = want[l];
+    w.insert(w.end(), s.begin(), s.end());
+  }
+  EXPECT_TRUE(Same(ReadAll(db.get()), want));
+  for (const auto& b : db->Blocks()) {
+    if (b->meta().min_time != 4 * kH) continue;
+    // 120 samples of i=0 and the 60 of i=1 in (5h, 6h).
+    EXPECT_EQ(b->meta().stats.num_samples, 120u + 59u);
+    EXPECT_TRUE(b->tombstones()->empty());
+  }
 }
 
 std::string GoFloat(double v) {

@@ -170,17 +170,27 @@ Status Head::TruncateChunks(int64_t mint) {
 }
 
 Status Head::Truncate(int64_t mint) {
+  const bool initialized_before = initialized();
+  KILN_RETURN_IF_ERROR(TruncateMemory(mint));
+  // An empty head has logged nothing worth checkpointing (upstream skips it too).
+  if (!initialized_before) return Status::OK();
+  return TruncateWal(mint);
+}
+
+Status Head::TruncateMemory(int64_t mint) {
   std::lock_guard<std::mutex> lock(truncate_mu_);
   metrics_.truncations.Increment();
-  const bool initialized_before = initialized();
-  Status st = TruncateMemory(mint);
-  // An empty head has logged nothing worth checkpointing (upstream skips it too).
-  if (st.ok() && initialized_before) st = TruncateWal(mint);
+  Status st = TruncateMemoryLocked(mint);
   if (!st.ok()) metrics_.truncations_failed.Increment();
   return st;
 }
 
-Status Head::TruncateMemory(int64_t mint) {
+Status Head::TruncateWal(int64_t mint) {
+  std::lock_guard<std::mutex> lock(truncate_mu_);
+  return TruncateWalLocked(mint);
+}
+
+Status Head::TruncateMemoryLocked(int64_t mint) {
   if (initialized() && MinTime() >= mint && min_valid_time_.load() >= mint) return Status::OK();
   RaiseMinValidTime(mint);
   // A querier opened before the block holding [.., mint) became visible would find the data
@@ -230,7 +240,7 @@ int64_t Head::GcSeries() {
   return actual_min;
 }
 
-Status Head::TruncateWal(int64_t mint) {
+Status Head::TruncateWalLocked(int64_t mint) {
   if (wal_ == nullptr || mint <= last_wal_truncation_time_) return Status::OK();
   KILN_ASSIGN_OR_RETURN(auto bounds, wal_->Segments());
   auto [first, last] = bounds;

@@ -115,6 +115,10 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // and metadata) and deletes those segments and older checkpoints. A restart afterwards
   // replays exactly the data at or after `mint`. Thread-safe; truncations run one at a time.
   Status Truncate(int64_t mint);
+  // Truncate's two halves (upstream truncateMemory / truncateWAL): the DB truncates the
+  // memory after each block it writes and the WAL once per compaction cycle.
+  Status TruncateMemory(int64_t mint);
+  Status TruncateWal(int64_t mint);
 
   // Tombstones the samples of series matching `matchers` in [mint, maxt]: logged to the
   // WAL (replayed on start, kept by checkpoints), hidden from queries and head compaction.
@@ -161,9 +165,9 @@ class Head final : public storage::Appendable, public storage::Queryable {
     return {options_.chunk_range, options_.samples_per_chunk, chunk_mapper_.get()};
   }
 
-  // Truncate's two halves (upstream truncateMemory / truncateWAL). REQUIRE: truncate_mu_.
-  Status TruncateMemory(int64_t mint);
-  Status TruncateWal(int64_t mint);
+  // REQUIRE: truncate_mu_ held.
+  Status TruncateMemoryLocked(int64_t mint);
+  Status TruncateWalLocked(int64_t mint);
   // Unlinks series without chunks or pending commits; returns the lowest remaining sample
   // time (INT64_MAX when none). REQUIRES: truncate_mu_.
   int64_t GcSeries();
