@@ -181,8 +181,10 @@ std::string TargetsMetadataJson(const ScrapeManager& m,
     if (n++ > 0) out.push_back(',');
     out += "{\"target\":";
     AppendLabels(&out, t.labels());
-    out += ",\"metric\":";
-    AppendJsonString(&out, name);
+    if (!name.empty()) {  // upstream's omitempty: absent when the request named the metric
+      out += ",\"metric\":";
+      AppendJsonString(&out, name);
+    }
     out += ",\"type\":";
     AppendJsonString(&out, model::MetricTypeName(md.type));
     out += ",\"help\":";
@@ -200,7 +202,7 @@ std::string TargetsMetadataJson(const ScrapeManager& m,
         continue;
       }
       model::Metadata md;
-      if (t->GetMetadata(metric, &md)) add(*t, metric, md);
+      if (t->GetMetadata(metric, &md)) add(*t, "", md);
     }
   }
   return out + "]";

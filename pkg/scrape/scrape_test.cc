@@ -400,7 +400,7 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   auto job = model::Matcher::Make(model::MatchType::kEqual, "job", "test");
   EXPECT_EQ(TargetsMetadataJson(scrape, {*job}, "x", -1),
             R"([{"target":{"instance":")" + address_ +
-                R"(","job":"test"},"metric":"x","type":"gauge","help":"X.","unit":""}])");
+                R"(","job":"test"},"type":"gauge","help":"X.","unit":""}])");
   EXPECT_EQ(TargetsMetadataJson(scrape, {*job}, "nope", -1), "[]");
 
   // The same config keeps the running loop; a changed one restarts it with the new settings.
