@@ -1,0 +1,191 @@
+#include "web/federate/federate.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "pkg/model/value.h"
+#include "pkg/util/float_format.h"
+#include "promql/parser/parser.h"
+
+namespace kiln::web::federate {
+
+namespace {
+
+constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+struct Latest {
+  model::Labels labels;
+  int64_t t;
+  double v;
+};
+
+// The latest float sample of `s` in [mint, maxt]. False when there is none, when the latest
+// sample is a histogram, or when it is a stale marker (the exposition formats cannot carry
+// one; the federating server's own staleness handles the series going away).
+bool LatestSample(const storage::Series& s, int64_t mint, int64_t maxt, int64_t* t, double* v,
+                  Status* err) {
+  std::unique_ptr<chunkenc::Iterator> it = s.Iterator();
+  bool found = false;
+  for (chunkenc::ValueType vt = it->Seek(mint); vt != chunkenc::ValueType::kNone; vt = it->Next()) {
+    if (it->AtT() > maxt) break;
+    found = vt == chunkenc::ValueType::kFloat;
+    if (found) std::tie(*t, *v) = it->At();
+  }
+  *err = it->err();
+  return err->ok() && found && !model::IsStaleNaN(*v);
+}
+
+// Text format 0.0.4 label value escaping: backslash, double quote and newline.
+void AppendEscaped(std::string* out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\') {
+      *out += "\\\\";
+    } else if (c == '"') {
+      *out += "\\\"";
+    } else if (c == '\n') {
+      *out += "\\n";
+    } else {
+      *out += c;
+    }
+  }
+}
+
+// expfmt writes 0 for -0 (it special-cases 0, 1 and -1), otherwise Go's %g.
+std::string FormatValue(double v) { return v == 0 ? "0" : FormatFloatG(v); }
+
+void AppendPair(std::string* out, bool* first, std::string_view name, std::string_view value) {
+  *out += *first ? '{' : ',';
+  *first = false;
+  *out += name;
+  *out += "=\"";
+  AppendEscaped(out, value);
+  *out += '"';
+}
+
+std::string Encode(const std::vector<Latest>& samples,
+                   const std::map<std::string, std::string>& external) {
+  std::string out;
+  std::string_view family;
+  bool have_family = false;
+  for (const Latest& s : samples) {
+    const std::string_view name = s.labels.Get(model::kMetricName);
+    if (name.empty()) continue;  // nameless series cannot be exposed (upstream logs and skips)
+    if (!have_family || name != family) {
+      out += "# TYPE ";
+      out += name;
+      out += " untyped\n";
+      family = name;
+      have_family = true;
+    }
+    out += name;
+    bool first = true;
+    // The series' labels in order, then each external label it does not carry, by name.
+    for (const model::LabelView& l : s.labels) {
+      if (l.value.empty() || l.name == model::kMetricName) continue;
+      AppendPair(&out, &first, l.name, l.value);
+    }
+    for (const auto& [ln, lv] : external) {
+      if (s.labels.Get(ln).empty()) AppendPair(&out, &first, ln, lv);
+    }
+    if (!first) out += '}';
+    out += ' ';
+    out += FormatValue(s.v);
+    out += ' ';
+    out += std::to_string(s.t);
+    out += '\n';
+  }
+  return out;
+}
+
+Federation::Response PlainError(int status, const std::string& msg) {
+  return {status, "text/plain; charset=utf-8", msg + "\n"};
+}
+
+}  // namespace
+
+Federation::Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger)
+    : storage_(storage),
+      lookback_delta_ms_(lookback_delta_ms),
+      logger_(std::move(logger)),
+      external_labels_(std::make_shared<const std::map<std::string, std::string>>()) {}
+
+void Federation::SetExternalLabels(std::map<std::string, std::string> labels) {
+  auto next = std::make_shared<const std::map<std::string, std::string>>(std::move(labels));
+  std::lock_guard<std::mutex> l(mu_);
+  external_labels_ = std::move(next);
+}
+
+std::shared_ptr<const std::map<std::string, std::string>> Federation::ExternalLabels() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return external_labels_;
+}
+
+Federation::Response Federation::Serve(const std::vector<std::string>& match,
+                                       int64_t now_ms) const {
+  std::vector<std::vector<model::Matcher>> sets;
+  for (const std::string& m : match) {
+    Result<std::vector<model::Matcher>> ms = promql::parser::ParseMetricSelector(m);
+    if (!ms.ok()) return PlainError(400, ms.status().message());
+    sets.push_back(std::move(ms).value());
+  }
+  const int64_t mint = now_ms - lookback_delta_ms_, maxt = now_ms;
+  Result<std::unique_ptr<storage::Querier>> q = storage_->NewQuerier(mint, maxt);
+  if (!q.ok()) return PlainError(500, q.status().message());
+
+  // A series matched by several selectors is federated once (upstream merges the sets).
+  std::map<model::Labels, Latest> by_series;
+  storage::SelectHints hints;
+  hints.start = mint;
+  hints.end = maxt;
+  for (const auto& matchers : sets) {
+    if (matchers.empty()) continue;  // `{}`: the index selects nothing for no matchers
+    std::unique_ptr<storage::SeriesSet> set = (*q)->Select(false, &hints, matchers);
+    for (const std::string& w : set->warnings()) {
+      logger_.Debug("federation select returned warnings", {{"warnings", w}});
+    }
+    while (set->Next()) {
+      const storage::Series& s = set->At();
+      if (by_series.count(s.labels()) != 0) continue;
+      int64_t t = 0;
+      double v = 0;
+      Status err;
+      if (LatestSample(s, mint, maxt, &t, &v, &err)) {
+        by_series.emplace(s.labels(), Latest{s.labels(), t, v});
+      }
+      if (!err.ok()) return PlainError(500, err.message());
+    }
+    if (Status err = set->err(); !err.ok()) return PlainError(500, err.message());
+  }
+
+  std::vector<Latest> samples;
+  samples.reserve(by_series.size());
+  for (auto& [labels, latest] : by_series) samples.push_back(std::move(latest));
+  std::stable_sort(samples.begin(), samples.end(), [](const Latest& a, const Latest& b) {
+    return a.labels.Get(model::kMetricName) < b.labels.Get(model::kMetricName);
+  });
+
+  std::map<std::string, std::string> external = *ExternalLabels();
+  external.try_emplace("instance", "");
+  return {200, kTextContentType, Encode(samples, external)};
+}
+
+void RegisterFederate(Server* server, const Federation* federation) {
+  server->Register("GET", "/federate",
+                   [federation](const httplib::Request& req, httplib::Response& res) {
+                     std::vector<std::string> match;
+                     const size_t n = req.get_param_value_count("match[]");
+                     for (size_t i = 0; i < n; ++i)
+                       match.push_back(req.get_param_value("match[]", i));
+                     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count();
+                     Federation::Response r = federation->Serve(match, now_ms);
+                     res.status = r.status;
+                     if (r.status != 200) res.set_header("X-Content-Type-Options", "nosniff");
+                     res.set_content(std::move(r.body), r.content_type.c_str());
+                   });
+}
+
+}  // namespace kiln::web::federate

@@ -1,0 +1,61 @@
+// Federation: GET /federate?match[]=<selector>..., Prometheus's endpoint for one server to
+// scrape another's latest samples (https://prometheus.io/docs/prometheus/latest/federation/).
+//
+// Semantics as Prometheus 2.42's web/federate.go: every series matching any match[] (each a
+// series selector; several are a union), its latest float sample within
+// [now - lookback_delta, now], stale markers dropped; series grouped by metric name, each
+// group written as `# TYPE <name> untyped` followed by `name{labels} value timestamp_ms`
+// lines in text exposition format 0.0.4; the server's external labels appended to each series
+// that lacks them, with `instance=""` added when no external label is called instance (so a
+// federating server's target label does not overwrite it); series without a name skipped.
+// No match[] federates nothing. A selector that does not parse is 400 with the parser's
+// message. Native histograms are not federated (the text format has no room for them).
+//
+// Thread-safe: Serve() runs on many HTTP workers while SetExternalLabels() runs on reload.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pkg/storage/querier.h"
+#include "pkg/util/logger.h"
+#include "pkg/web/server.h"
+
+namespace kiln::web::federate {
+
+class Federation {
+ public:
+  struct Response {
+    int status = 200;
+    std::string content_type;
+    std::string body;
+  };
+
+  // `storage` must outlive this object.
+  Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger);
+
+  // The global.external_labels of the configuration now loaded.
+  void SetExternalLabels(std::map<std::string, std::string> labels);
+
+  // The answer for `match` (the match[] values, in request order) at `now_ms`.
+  Response Serve(const std::vector<std::string>& match, int64_t now_ms) const;
+
+ private:
+  std::shared_ptr<const std::map<std::string, std::string>> ExternalLabels() const;
+
+  storage::Queryable* const storage_;
+  const int64_t lookback_delta_ms_;
+  const Logger logger_;
+  mutable std::mutex mu_;  // guards external_labels_ (the pointer, not the map it points to)
+  std::shared_ptr<const std::map<std::string, std::string>> external_labels_;
+};
+
+// Serves GET /federate (behind readiness, like Prometheus) from `federation`, which must
+// outlive the server.
+void RegisterFederate(Server* server, const Federation* federation);
+
+}  // namespace kiln::web::federate
