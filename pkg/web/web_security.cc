@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "pkg/web/bcrypt.h"
+#include "pkg/web/tls_context.h"
 
 namespace kiln::web {
 
@@ -174,6 +175,16 @@ bool WebSecurity::Admit(const httplib::Request& req, httplib::Response& res) {
   res.set_header("WWW-Authenticate", "Basic");
   GoError(res, 401, "Unauthorized");
   return false;
+}
+
+Status ValidateWebConfigFile(const std::string& path) {
+  KILN_ASSIGN_OR_RETURN(WebConfig cfg, LoadWebConfig(path));
+  if (!cfg.tls.Enabled()) return Status::OK();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return Status::Internal("cannot create a TLS context");
+  Status s = ConfigureServerTls(cfg.tls, path, ctx);
+  SSL_CTX_free(ctx);
+  return s;
 }
 
 }  // namespace kiln::web

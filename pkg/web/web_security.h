@@ -76,6 +76,11 @@ class WebSecurity {
   std::mutex bcrypt_mu_;  // one bcrypt at a time: a flood of bad passwords costs one core
 };
 
+// Checks a --web.config.file the way Prometheus does at startup (exporter-toolkit's Validate):
+// the file parses, the hashes are bcrypt, and the TLS certificate, key and client CA load.
+// Errors: kBadData/kIOError naming the file and the field.
+Status ValidateWebConfigFile(const std::string& path);
+
 // Decodes an `Authorization: Basic` header value as Go's Request.BasicAuth does.
 // Returns false when it is not basic auth or not valid base64 with a ':'.
 bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password);
