@@ -21,11 +21,13 @@
 #include "pkg/web/server.h"
 #include "pkg/web/standard_routes.h"
 #include "pkg/web/version.h"
+#include "pkg/web/web_security.h"
 #include "promql/engine.h"
 #include "web/api/v1/engine_adapter.h"
 #include "web/api/v1/family_metadata.h"
 #include "web/api/v1/register.h"
 #include "web/api/v1/series_metadata.h"
+#include "web/federate/federate.h"
 
 namespace kiln {
 namespace {
@@ -43,7 +45,7 @@ sigset_t HandledSignals() {
 }
 
 Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* status,
-                    Scraping* scraping) {
+                    Scraping* scraping, web::federate::Federation* federation) {
   logger.Info("Loading configuration file", {{"filename", flags.config_file}});
   Result<config::Config> cfg = config::LoadFile(flags.config_file);
   status->ConfigLoaded(cfg.ok(), cfg.ok() ? cfg->ToYaml() : "");
@@ -54,19 +56,20 @@ Status ReloadConfig(const web::Flags& flags, const Logger& logger, KilnStatus* s
   }
   for (const std::string& w : cfg->Warnings()) logger.Warn(w);
   scraping->ApplyConfig(*cfg);
+  federation->SetExternalLabels(cfg->global.external_labels);
   logger.Info("Completed loading of configuration file", {{"filename", flags.config_file}});
   return Status::OK();
 }
 
 // Blocks until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 void WaitForTermination(const web::Flags& flags, const Logger& logger, KilnStatus* status,
-                        Scraping* scraping) {
+                        Scraping* scraping, web::federate::Federation* federation) {
   sigset_t set = HandledSignals();
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      (void)ReloadConfig(flags, logger, status, scraping);
+      (void)ReloadConfig(flags, logger, status, scraping, federation);
       continue;
     }
     if (g_quit_via_web.load()) {
@@ -85,6 +88,7 @@ web::Server::Options ServerOptions(const web::Flags& flags) {
   o.route_prefix = flags.RoutePrefix();
   o.worker_threads = 32;
   o.max_queued_connections = static_cast<size_t>(std::max(1, flags.max_connections));
+  o.web_config_file = flags.web_config_file;
   return o;
 }
 
@@ -125,10 +129,12 @@ struct Components {
         read_handler(&storage, web_logger),
         engine(EngineOptions(flags, cfg)),
         query_engine(&engine, &storage),
-        metadata(&storage, [this](const model::Labels& ls, model::Metadata* md) {
-          tsdb::Head* h = head.load();
-          return h != nullptr && h->GetMetadata(ls, md);
-        }) {}
+        metadata(&storage,
+                 [this](const model::Labels& ls, model::Metadata* md) {
+                   tsdb::Head* h = head.load();
+                   return h != nullptr && h->GetMetadata(ls, md);
+                 }),
+        federation(&storage, flags.lookback_delta_ms, web_logger) {}
 
   static remote::WriteHandler::Options WriteOptions(Components* c) {
     remote::WriteHandler::Options opts;
@@ -151,6 +157,7 @@ struct Components {
   // together with the per-series metadata above.
   web::api::v1::FamilyMetadataStore family_metadata{&metadata};
   Scraping scraping;
+  web::federate::Federation federation;
 };
 
 void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c,
@@ -165,9 +172,10 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
     kill(getpid(), SIGTERM);
   };
   routes.on_reload = [&flags, logger, c] {
-    return ReloadConfig(flags, logger, &c->status, &c->scraping);
+    return ReloadConfig(flags, logger, &c->status, &c->scraping, &c->federation);
   };
   web::RegisterStandardRoutes(server, routes);
+  web::federate::RegisterFederate(server, &c->federation);
   web::api::v1::ApiDeps api;
   api.queryable = &c->storage;
   api.engine = &c->query_engine;
@@ -201,7 +209,7 @@ int Serve(const web::Flags& flags, const config::Config& cfg, const Logger& logg
   server.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
-  WaitForTermination(flags, logger, &c->status, &c->scraping);
+  WaitForTermination(flags, logger, &c->status, &c->scraping, &c->federation);
   server.SetReady(false);
   server.Stop();  // in-flight requests finish before storage closes
   logger.Info("Stopping scrape manager...");
@@ -219,9 +227,12 @@ int Run(const web::Flags& flags) {
   Logger logger(flags.log_level, flags.log_format);
   const web::BuildInfo& build = web::GetBuildInfo();
   logger.Info("Starting Kiln", {{"version", build.version}, {"revision", build.revision}});
+  // As Prometheus: a bad web config stops startup before anything else happens.
   if (!flags.web_config_file.empty()) {
-    logger.Error("--web.config.file (TLS and authentication) is not supported yet");
-    return 1;
+    if (Status s = web::ValidateWebConfigFile(flags.web_config_file); !s.ok()) {
+      logger.Error("Unable to validate web configuration file", {{"err", s.message()}});
+      return 1;
+    }
   }
   Result<config::Config> cfg = config::LoadFile(flags.config_file);
   if (!cfg.ok()) {
@@ -231,6 +242,7 @@ int Run(const web::Flags& flags) {
   }
   Components components(flags, *cfg, logger.With({{"component", "web"}}));
   components.status.ConfigLoaded(true, cfg->ToYaml());
+  components.federation.SetExternalLabels(cfg->global.external_labels);
   for (const std::string& w : cfg->Warnings()) logger.Warn(w);
   return Serve(flags, *cfg, logger, &components);
 }
