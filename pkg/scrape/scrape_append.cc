@@ -49,6 +49,7 @@ Status ScrapeLoop::Append(storage::Appender* app, std::string_view body,
     return s;
   }
   AppendStale(app, t);
+  AppendInheritedStale(app, t);
   std::swap(prev_, cur_);
   cache_.End(true);
   return Status::OK();

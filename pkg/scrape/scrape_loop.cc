@@ -1,5 +1,7 @@
 #include "pkg/scrape/scrape_loop.h"
 
+#include <unordered_set>
+
 #include "pkg/model/value.h"
 
 namespace kiln::scrape {
@@ -49,6 +51,23 @@ void ScrapeLoop::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
+void ScrapeLoop::TakeOver(ScrapeLoop* old, bool reuse_cache) {
+  if (!reuse_cache) {
+    inherited_.reserve(old->prev_.size());
+    for (const ScrapeCache::Entry* e : old->prev_) inherited_.push_back({e->ref, e->labels});
+    return;
+  }
+  // Moving the cache keeps its entries in place, so prev_'s pointers stay valid.
+  cache_ = std::move(old->cache_);
+  prev_ = std::move(old->prev_);
+  old->prev_.clear();
+  for (int i = 0; i < 5; ++i) report_[i].ref = old->report_[i].ref;
+  reported_ = old->reported_;
+  inherited_ = std::move(old->inherited_);
+  // The new target object would otherwise show no metadata until the page's metadata changes.
+  target_->SetMetadata(old->target_->metadata());
+}
+
 void ScrapeLoop::Stop(bool write_stale_markers) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -57,7 +76,12 @@ void ScrapeLoop::Stop(bool write_stale_markers) {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (!write_stale_markers || !reported_) return;
+  if (write_stale_markers) MarkStale();
+}
+
+void ScrapeLoop::MarkStale() {
+  // A loop that replaced another one on reload and never scraped still owns its series.
+  if (!reported_ && inherited_.empty()) return;
   auto app = appendable_->NewAppender();
   AppendFailed(app.get(), NowMs());
   ReportStale(app.get(), NowMs());
@@ -145,6 +169,7 @@ void ScrapeLoop::AppendFailed(storage::Appender* app, int64_t t) {
   cache_.Begin();
   cur_.clear();
   AppendStale(app, t);
+  AppendInheritedStale(app, t);
   prev_.clear();
   cache_.End(false);
 }
@@ -158,6 +183,22 @@ void ScrapeLoop::AppendStale(storage::Appender* app, int64_t t) {
       logger_.Warn("Stale append failed", {{"series", e->labels.ToString()}});
     }
   }
+}
+
+void ScrapeLoop::AppendInheritedStale(storage::Appender* app, int64_t t) {
+  if (inherited_.empty()) return;
+  // Equal labels have equal refs in the head, so a ref appended now is a series still there.
+  std::unordered_set<storage::SeriesRef> now;
+  now.reserve(cur_.size());
+  for (const ScrapeCache::Entry* e : cur_) now.insert(e->ref);
+  for (const InheritedSeries& s : inherited_) {
+    if (now.count(s.ref) != 0) continue;
+    auto r = app->Append(s.ref, s.labels, t, model::StaleNaN());
+    if (!r.ok() && !Ignorable(r.status())) {
+      logger_.Warn("Stale append failed", {{"series", s.labels.ToString()}});
+    }
+  }
+  inherited_.clear();
 }
 
 void ScrapeLoop::Report(storage::Appender* app, int64_t t, std::chrono::nanoseconds duration,

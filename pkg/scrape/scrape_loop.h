@@ -50,9 +50,22 @@ class ScrapeLoop {
   ScrapeLoop& operator=(const ScrapeLoop&) = delete;
 
   void Start();
+  // Before Start(): continues from `old`, the stopped loop of the same target that a config
+  // reload replaces. With `reuse_cache` (the configs differ only in settings that cannot
+  // change which series a page yields or their labels: upstream's reusableCache), takes over
+  // its series cache, the series of its last scrape and its report series, so the reload
+  // re-parses no labels, reports no series as added and still marks vanishing series stale.
+  // Otherwise only remembers the series of its last scrape: those the new config no longer
+  // yields get stale markers at this loop's first scrape (upstream writes them when the old
+  // loop's run ends, about one interval later).
+  void TakeOver(ScrapeLoop* old, bool reuse_cache);
   // Stops the thread. With `write_stale_markers` (the target went away), marks every series
   // of the last scrape and the report series stale, as upstream does at the end of a run.
   void Stop(bool write_stale_markers);
+  // Marks every series of the last scrape and the report series stale. Stop(true) does it; a
+  // loop already stopped without markers (on reload) gets them when its target is gone.
+  // REQUIRES: stopped.
+  void MarkStale();
 
   // One scrape at wall-clock `start_ms`: fetch, append, report, commit.
   void ScrapeAndReport(int64_t start_ms);
@@ -81,6 +94,9 @@ class ScrapeLoop {
   Status AppendOne(storage::Appender* app, ScrapeCache::Entry* e, int64_t t, double v, bool is_new,
                    AppendStats* stats);
   void AppendStale(storage::Appender* app, int64_t t);
+  // Stale markers for the series inherited from a replaced loop that this append did not
+  // produce; once, at the first append.
+  void AppendInheritedStale(storage::Appender* app, int64_t t);
   void Report(storage::Appender* app, int64_t t, std::chrono::nanoseconds duration,
               const AppendStats& stats, const Status& err);
   void ReportStale(storage::Appender* app, int64_t t);
@@ -106,6 +122,11 @@ class ScrapeLoop {
   };
   ReportSeries report_[5];
   bool reported_ = false;
+  struct InheritedSeries {
+    storage::SeriesRef ref = 0;
+    model::Labels labels;
+  };
+  std::vector<InheritedSeries> inherited_;  // see TakeOver
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -2,7 +2,26 @@
 
 #include <algorithm>
 
+#include "pkg/discovery/config_fingerprint.h"
+
 namespace kiln::scrape {
+namespace {
+
+// Upstream's reusableCache: the scrape interval and timeout, sample_limit and the HTTP client
+// settings change when and how a page is fetched, never which series it yields or their
+// labels, so the cache of a loop is still valid under a config that differs only there.
+bool ReusableCache(const config::ScrapeConfig& a, const config::ScrapeConfig& b) {
+  auto key = [](config::ScrapeConfig c) {
+    c.scrape_interval = {};
+    c.scrape_timeout = {};
+    c.sample_limit = 0;
+    c.http = {};
+    return discovery::ConfigFingerprint(c);
+  };
+  return key(a) == key(b);
+}
+
+}  // namespace
 
 ScrapePool::ScrapePool(std::shared_ptr<const config::ScrapeConfig> cfg,
                        storage::Appendable* appendable, ScrapeMetrics* metrics,
@@ -45,7 +64,12 @@ std::map<uint64_t, std::shared_ptr<Target>> ScrapePool::BuildTargets() {
   return wanted;
 }
 
-std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
+std::string ScrapePool::SeriesIdentity(const Target& t) {
+  return t.url() + '\xff' + t.labels().ToString();
+}
+
+std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked(Replaced* replaced,
+                                                                bool reuse_cache) {
   std::map<uint64_t, std::shared_ptr<Target>> wanted = BuildTargets();
   std::vector<std::unique_ptr<ScrapeLoop>> gone;
   for (auto it = loops_.begin(); it != loops_.end();) {
@@ -61,6 +85,13 @@ std::vector<std::unique_ptr<ScrapeLoop>> ScrapePool::SyncLocked() {
     if (loops_.count(hash) != 0) continue;
     auto loop =
         std::make_unique<ScrapeLoop>(target, cfg_, appendable_, metrics_, offset_seed_, logger_);
+    if (replaced != nullptr) {
+      auto old = replaced->find(SeriesIdentity(*target));
+      if (old != replaced->end()) {
+        loop->TakeOver(old->second, reuse_cache);
+        replaced->erase(old);
+      }
+    }
     fresh.push_back(loop.get());
     loops_.emplace(hash, std::move(loop));
   }
@@ -90,22 +121,28 @@ void ScrapePool::Sync(const std::vector<discovery::TargetGroup>& groups) {
 
 void ScrapePool::Reload(std::shared_ptr<const config::ScrapeConfig> cfg) {
   Loops old;
+  bool reuse_cache = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
     old.swap(loops_);
+    reuse_cache = ReusableCache(*cfg_, *cfg);
   }
   // Old loops finish their in-flight scrape before the new ones start, so the two never
   // append for the same target concurrently.
   for (auto& [hash, loop] : old) loop->Stop(/*write_stale_markers=*/false);
+  Replaced replaced;  // the loops stay owned by `old`
+  for (auto& [hash, loop] : old) replaced.emplace(SeriesIdentity(*loop->target()), loop.get());
   std::vector<std::unique_ptr<ScrapeLoop>> gone;
   {
     std::lock_guard<std::mutex> lock(mu_);
     cfg_ = std::move(cfg);
     metrics_->pool_reloads_total.Increment();
-    gone = SyncLocked();
+    gone = SyncLocked(&replaced, reuse_cache);
   }
   for (auto& loop : gone) loop->Stop(true);
+  // Targets the new config no longer yields (relabeling changed): their series go stale.
+  for (auto& [identity, loop] : replaced) loop->MarkStale();
 }
 
 void ScrapePool::Stop() {

@@ -4,7 +4,9 @@
 // identity (labels + URL) is unchanged keeps its running loop, new targets get a loop, and
 // targets that disappeared have their loop stopped with stale markers. Targets dropped by
 // relabeling are kept for the API (at most keep_dropped_targets when it is non-zero).
-// Reload applies a changed scrape config by restarting every loop with the new settings.
+// Reload applies a changed scrape config by restarting every loop with the new settings; each
+// new loop continues from the one it replaces (ScrapeLoop::TakeOver), keeping its series cache
+// when only the interval, timeout, sample_limit or HTTP client settings changed.
 // Over target_limit, every loop reports "target_limit exceeded" instead of scraping.
 //
 // Thread-safe: every method takes mu_; loops are stopped outside it.
@@ -47,8 +49,17 @@ class ScrapePool {
 
   // Targets from groups_ by hash; fills dropped_. REQUIRES: mu_ held.
   std::map<uint64_t, std::shared_ptr<Target>> BuildTargets();
-  // Builds targets and starts new loops; returns the loops to stop. REQUIRES: mu_ held.
-  std::vector<std::unique_ptr<ScrapeLoop>> SyncLocked();
+  // Stopped loops replaced on reload, by the identity of their series: URL and the labels
+  // samples get (the target hash also covers __scrape_interval__ and __scrape_timeout__,
+  // which a reload may change without changing the series).
+  using Replaced = std::map<std::string, ScrapeLoop*>;
+  static std::string SeriesIdentity(const Target& t);
+
+  // Builds targets and starts new loops; returns the loops to stop. A new loop whose target
+  // is in `replaced` takes over from that loop, which is then removed from `replaced`.
+  // REQUIRES: mu_ held.
+  std::vector<std::unique_ptr<ScrapeLoop>> SyncLocked(Replaced* replaced = nullptr,
+                                                      bool reuse_cache = false);
 
   storage::Appendable* const appendable_;
   ScrapeMetrics* const metrics_;

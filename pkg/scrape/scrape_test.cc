@@ -427,6 +427,95 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   scrape.Stop();
 }
 
+TEST_F(ScrapeLoopTest, TakeOverOnReload) {
+  address_ = exporter_.address();
+  MakeLoop();
+  exporter_.Serve("# HELP foo Foo.\n# TYPE foo gauge\nfoo{a=\"1\"} 1\nfoo{a=\"2\"} 2\n");
+  loop_->ScrapeAndReport(1000);
+
+  // Only sample_limit changed: the new loop keeps the cache, so nothing counts as added, the
+  // series gone since the old loop's scrape still get their stale marker, and the target
+  // keeps its metadata.
+  std::unique_ptr<ScrapeLoop> old = std::move(loop_);
+  old->Stop(false);
+  MakeLoop("  sample_limit: 100\n");
+  loop_->TakeOver(old.get(), /*reuse_cache=*/true);
+  model::Metadata md;
+  EXPECT_TRUE(loop_->target()->GetMetadata("foo", &md));
+  exporter_.Serve("# HELP foo Foo.\n# TYPE foo gauge\nfoo{a=\"1\"} 3\n");
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(Values(S("scrape_series_added")), (V{"1000:2", "2000:0"}));
+  EXPECT_EQ(Values(S("foo", "a=\"2\", ")), (V{"1000:2", "2000:stale"}));
+
+  // Metric relabeling changed: a fresh cache (every kept series is new), and the series the
+  // new config drops are marked stale at the first scrape.
+  old = std::move(loop_);
+  old->Stop(false);
+  MakeLoop("  metric_relabel_configs:\n  - source_labels: [a]\n    regex: '1'\n    action: drop\n");
+  loop_->TakeOver(old.get(), /*reuse_cache=*/false);
+  exporter_.Serve("# HELP foo Foo.\n# TYPE foo gauge\nfoo{a=\"1\"} 4\nfoo{a=\"3\"} 5\n");
+  loop_->ScrapeAndReport(3000);
+  EXPECT_EQ(Values(S("scrape_series_added")), (V{"1000:2", "2000:0", "3000:1"}));
+  EXPECT_EQ(Values(S("foo", "a=\"1\", ")), (V{"1000:1", "2000:3", "3000:stale"}));
+  EXPECT_EQ(Values(S("foo", "a=\"3\", ")), (V{"3000:5"}));
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:1", "3000:1"}));
+
+  // A replacing loop removed before its first scrape still marks what it inherited stale.
+  old = std::move(loop_);
+  old->Stop(false);
+  MakeLoop();
+  loop_->TakeOver(old.get(), /*reuse_cache=*/false);
+  loop_->Stop(true);
+  EXPECT_TRUE(Values(S("foo", "a=\"3\", ")).back().ends_with(":stale"));
+  EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
+}
+
+TEST_F(ScrapeLoopTest, PoolReloadKeepsCacheOrMarksDroppedTargetsStale) {
+  address_ = exporter_.address();
+  exporter_.Serve("x 1\ny 2\n");
+  const std::string base =
+      "scrape_configs:\n- job_name: test\n  scrape_interval: 100ms\n"
+      "  scrape_timeout: 100ms\n  static_configs:\n  - targets: ['" +
+      address_ + "']\n";
+  auto job = [](const std::string& yaml) {
+    return std::make_shared<const config::ScrapeConfig>(LoadConfig(yaml).scrape_configs[0]);
+  };
+  ScrapePool pool(job(base), head_.get(), &metrics_, 0, Logger());
+  discovery::TargetGroup group;
+  group.source = "0";
+  group.targets.push_back(model::Labels{{"__address__", address_}});
+  pool.Sync({group});
+  auto wait_for = [&](const std::function<bool()>& pred) {
+    for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
+    return pred();
+  };
+  ASSERT_TRUE(wait_for([&] { return Values(S("up")).size() >= 2; }));
+
+  // A changed timeout restarts the loop with the cache: no scrape after the reload reports
+  // added series.
+  std::string shorter = base;
+  shorter.replace(shorter.find("scrape_timeout: 100ms"), 21, "scrape_timeout: 50ms");
+  pool.Reload(job(shorter));
+  const size_t before = Values(S("up")).size();
+  ASSERT_TRUE(wait_for([&] { return Values(S("up")).size() >= before + 2; }));
+  pool.Stop();
+  V added = Values(S("scrape_series_added"));
+  ASSERT_GE(added.size(), 3u);
+  EXPECT_TRUE(added[0].ends_with(":2")) << added[0];
+  for (size_t i = 1; i < added.size(); ++i) EXPECT_TRUE(added[i].ends_with(":0")) << added[i];
+
+  // Relabeling that drops the target on reload: its series and report series go stale.
+  const size_t scrapes = Values(S("up")).size();
+  ScrapePool pool2(job(base), head_.get(), &metrics_, 0, Logger());
+  pool2.Sync({group});
+  ASSERT_TRUE(wait_for([&] { return Values(S("up")).size() > scrapes; }));
+  pool2.Reload(
+      job(base + "  relabel_configs:\n  - action: drop\n    source_labels: [__address__]\n"));
+  EXPECT_TRUE(pool2.ActiveTargets().empty());
+  EXPECT_TRUE(Values(S("y")).back().ends_with(":stale"));
+  EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
+}
+
 TEST(ScrapeCacheTest, EvictsEntriesUnseenForLong) {
   ScrapeCache c;
   c.Begin();
