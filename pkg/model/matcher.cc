@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "pkg/model/regex_error.h"
+
 namespace kiln::model {
 
 struct FastRegex::Re2Holder {
@@ -53,9 +55,11 @@ Result<std::shared_ptr<const FastRegex>> FastRegex::Compile(std::string_view pat
   RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_dot_nl(true);
-  auto holder = std::make_unique<Re2Holder>("^(?:" + std::string(pattern) + ")$", opts);
+  constexpr std::string_view kPrefix = "^(?:", kSuffix = ")$";
+  auto holder = std::make_unique<Re2Holder>(
+      std::string(kPrefix) + std::string(pattern) + std::string(kSuffix), opts);
   if (!holder->re.ok()) {
-    return Status::BadData("error parsing regexp: " + holder->re.error());
+    return Status::BadData(RegexErrorMessage(holder->re, pattern, kPrefix, kSuffix));
   }
   std::shared_ptr<FastRegex> r(new FastRegex());
   std::string_view p = pattern;

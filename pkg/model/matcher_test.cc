@@ -49,6 +49,23 @@ TEST(MatcherTest, BadRegexIsAnError) {
   EXPECT_NE(m.status().message().find("error parsing regexp"), std::string::npos);
 }
 
+// Go's wording and quoting, as Prometheus 3.x reports invalid matchers.
+TEST(MatcherTest, RegexErrorsReadAsInPrometheus) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"(", "error parsing regexp: missing closing ): `(`"},
+      {"a(b", "error parsing regexp: missing closing ): `a(b`"},
+      {"a)", "error parsing regexp: unexpected ): `a)`"},
+      {"[a", "error parsing regexp: missing closing ]: `[a`"},
+      {"*a", "error parsing regexp: missing argument to repetition operator: `*`"},
+      {"a\\q", "error parsing regexp: invalid escape sequence: `\\q`"},
+  };
+  for (const auto& [pattern, want] : cases) {
+    auto m = Matcher::Make(MatchType::kRegexMatch, "l", pattern);
+    ASSERT_FALSE(m.ok()) << pattern;
+    EXPECT_EQ(m.status().message(), want) << pattern;
+  }
+}
+
 TEST(MatcherTest, SetMatchesAndString) {
   auto m = Matcher::Make(MatchType::kRegexMatch, "job", "a|b|c");
   ASSERT_TRUE(m.ok());
