@@ -27,10 +27,13 @@ depends on when it was taken, differs between them:
    vacuously).
 2. The expanded query suite as instant queries at T, each in one of three classes
    (classify() documents the rules): exact values within 1e-5 when every sample it reads was
-   scraped after the freeze; the same series (labels only) when it reads older samples;
-   only the same error/no-error outcome when a range is shorter than two scrape intervals
-   (whether such a window holds 0, 1 or 2 samples depends on each server's scrape phase).
-   scrape_duration_seconds is each server's own measurement: its series compare by labels.
+   scraped after the freeze (except timestamp() and sample counts over a range that is not
+   a multiple of the interval: labels only); the same series (labels only) when it reads
+   older samples; only the same error/no-error outcome when a range is shorter than two
+   scrape intervals (whether such a window holds 0, 1 or 2 samples depends on each server's
+   scrape phase) or when an offset makes it read the instant the servers started scraping
+   or a schedule switch. scrape_duration_seconds is each server's own measurement: its
+   series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply here too.
 3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata
    and the comparable fields of /api/v1/targets must match.
 """
@@ -99,25 +102,30 @@ def parse_duration(text):
     return total
 
 
-def classify(query, frozen_s, interval_s):
-    """Says how a query's answers at T compare, and why. frozen_s is how long before T the
-    exporter froze. Reading the query's text is conservative: every range and positive
-    offset in it counts toward how far back it reads, as if nested."""
+def classify(query, t_eval, frozen_at, interval_s, uncertain):
+    """Says how a query's answers at t_eval compare, and why. Reading the query's text is
+    conservative: every range and positive offset in it counts toward how far back it reads,
+    as if nested. uncertain(t) says whether the two servers may legitimately see different
+    series at t (Schedule.uncertain_for_ranges)."""
     ranges = [parse_duration(m.group(1)) for m in _RANGE_RE.finditer(query)]
     offsets = [parse_duration(m.group(2)) for m in _OFFSET_RE.finditer(query) if not m.group(1)]
     if any(r < 2 * interval_s for r in ranges):
         return OUTCOME, ("a range shorter than two scrape intervals holds 0, 1 or 2 samples "
                          "depending on each server's scrape phase")
     # A negative offset reads the future: samples scraped after T, all frozen.
-    reach = sum(ranges) + sum(offsets)
-    if reach + interval_s + PRE_SLACK_S + POST_SLACK_S > frozen_s:
-        return LABELS, "reads samples from before the freeze, taken at different instants"
-    if "timestamp(" in query:
-        return LABELS, "timestamps are each server's own scrape instants"
-    if _COUNTING_RE.search(query) and any(r % interval_s for r in ranges):
-        return LABELS, ("the number of samples in a range that is not a multiple of the "
-                        "interval depends on the scrape phase")
-    return VALUES, ""
+    back = sum(offsets)
+    reach = back + sum(ranges)
+    if t_eval - reach - interval_s - PRE_SLACK_S - POST_SLACK_S >= frozen_at:
+        if "timestamp(" in query:
+            return LABELS, "timestamps are each server's own scrape instants"
+        if _COUNTING_RE.search(query) and any(r % interval_s for r in ranges):
+            return LABELS, ("the number of samples in a range that is not a multiple of the "
+                            "interval depends on the scrape phase")
+        return VALUES, ""
+    if uncertain(t_eval - back):
+        return OUTCOME, ("reads the moment the servers started scraping or a schedule switch, "
+                         "where each server's view depends on its scrape phase")
+    return LABELS, "reads samples from before the freeze, taken at different instants"
 
 
 def compare_live(ref, got, mode):
@@ -170,6 +178,7 @@ class Schedule:
     def __init__(self, interval_s):
         self.interval_s = interval_s
         self.events = []  # (name, time before the switch, time after it)
+        self.started = self.t0 = self.frozen_at = math.inf  # set by run_live as it goes
 
     def play(self, name, at, action):
         delay = at - time.time()
@@ -182,7 +191,19 @@ class Schedule:
         print(f"live: t0{before - self.t0:+.1f}s {name}")
 
     def uncertain(self, t):
+        """Whether at t one server may show a switch's new state and the other not yet."""
         return any(b - PRE_SLACK_S < t <= a + self.interval_s + POST_SLACK_S
+                   for _, b, a in self.events)
+
+    def uncertain_for_ranges(self, t):
+        """For a selector evaluated at t (an offset's target): wider than uncertain(), by
+        an interval, since a range ending near a switch may hold two samples of a series on
+        one server and fewer on the other; and true between the servers' start and t0 plus
+        two intervals, as each server first scraped each target at its own offset (before the
+        servers started both have nothing, which is certain)."""
+        if self.started <= t < self.t0 + 2 * self.interval_s + POST_SLACK_S:
+            return True
+        return any(b - PRE_SLACK_S - self.interval_s < t <= a + 2 * self.interval_s + POST_SLACK_S
                    for _, b, a in self.events)
 
     def phase(self, name):
@@ -291,24 +312,26 @@ def _fmt_step(step):
 
 
 def pick_eval_time(servers, interval_s, not_before):
-    """A time T, late in the freeze, at least MARGIN from every server's scrape instant
-    modulo the interval: a count over a range that is a multiple of the interval is then
-    the same for both servers, as no sample sits near either end of the window."""
-    margin = 0.2
+    """A time T, late in the freeze, clear of every server's scrape instants (modulo the
+    interval) by a margin. No sample then sits near T, T - 5m (the lookback, where 2.x's
+    closed and 3.x's left-open windows differ) or either end of a range that is a multiple
+    of the interval, so sample counts over such ranges agree between the servers."""
     phases = []
     for s in servers:
         data = _api(s, "/api/v1/query", {"query": 'up{job="demo"}[1m]'})
         for series in data["result"]:
             phases += [float(t) % interval_s for t, _ in series["values"]]
-    t = round(time.time() - 1.0, 3)
-    while t > not_before:
-        if all(min((t - p) % interval_s, (p - t) % interval_s) >= margin for p in phases):
-            return t
-        t = round(t - 0.05, 3)
+    # Six scrape phases (3 targets x 2 servers) cannot block every T at the smaller margin.
+    for margin in (0.2, 0.1):
+        t = round(time.time() - 1.0, 3)
+        while t > not_before:
+            if all(min((t - p) % interval_s, (p - t) % interval_s) >= margin for p in phases):
+                return t
+            t = round(t - 0.01, 3)
     raise RuntimeError("no evaluation time clear of every scrape instant")
 
 
-def check_suite(ref, target, queries, t_eval, frozen_s, interval_s, verbose):
+def check_suite(ref, target, queries, t_eval, sched, verbose):
     """Part 2 of the module comment. Returns (passed, failed)."""
     passed = failed = 0
     counts = {VALUES: 0, LABELS: 0, OUTCOME: 0}
@@ -317,7 +340,8 @@ def check_suite(ref, target, queries, t_eval, frozen_s, interval_s, verbose):
     for case in cases:
         q = case["query"]
         ref_q, kiln_q, _ = TWEAKS_3X.get(q, (q, q, ""))
-        mode, why = classify(q, frozen_s, interval_s)
+        mode, why = classify(q, t_eval, sched.frozen_at, sched.interval_s,
+                             sched.uncertain_for_ranges)
         counts[mode] += 1
         r = ref.api("/api/v1/query", {"query": ref_q, "time": t_eval})
         g = target.api("/api/v1/query", {"query": kiln_q, "time": t_eval})
@@ -402,9 +426,11 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
     exporter = DemoExporter()
     exporter.start()
     servers = []
+    sched = Schedule(interval_s)
     try:
         config = os.path.join(work, "live.yml")
         write_config(config, exporter.addresses(), interval_s)
+        sched.started = time.time()
         ref = Server("prometheus-live", ref_argv(os.path.join(work, "live-ref"), config), work)
         servers.append(ref)
         target = Server(f"{target_name}-live",
@@ -416,7 +442,6 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
         t0 = round(time.time(), 3)
         print(f"live: both servers scrape {len(demo.INSTANCES)} targets every {interval_s}s; "
               f"schedule over {live_s:.0f}s, then {freeze_s:.0f}s frozen")
-        sched = Schedule(interval_s)
         sched.t0 = t0
         step = live_s / 5
         sched.play("intermittent off", t0 + step, lambda: exporter.set_intermittent(False))
@@ -427,15 +452,18 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
                    lambda: exporter.set_failing(FAILING_INSTANCE, False))
         sched.play("freeze", t0 + live_s, exporter.freeze)
         frozen_at = sched.events[-1][2]
+        sched.frozen_at = frozen_at
         time.sleep(max(0.0, frozen_at + freeze_s - time.time()))
         t_eval = pick_eval_time(servers, interval_s,
                                 frozen_at + interval_s + PRE_SLACK_S + POST_SLACK_S)
         print(f"live: evaluating at t0{t_eval - t0:+.1f}s, {t_eval - frozen_at:.1f}s into the "
               f"freeze; exporter served {sum(exporter.scrapes())} scrapes")
+        # A negative offset reads samples scraped after T: wait until both servers have
+        # scraped every target since T, so that both have some (all frozen, all equal).
+        time.sleep(max(0.0, t_eval + interval_s + POST_SLACK_S - time.time()))
 
         totals = [check_timeline(ref, target, sched, t0, t_eval),
-                  check_suite(ref, target, queries, t_eval, t_eval - frozen_at, interval_s,
-                              verbose),
+                  check_suite(ref, target, queries, t_eval, sched, verbose),
                   check_api(ref, target, t0, t_eval)]
         passed = sum(p for p, _ in totals)
         failed = sum(f for _, f in totals)
