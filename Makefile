@@ -43,7 +43,7 @@ fuzz-parser: deps
 	bash scripts/fuzz-parser.sh
 
 compliance: build
-	/usr/bin/python3 compliance/run.py --build-dir $(BUILD_DIR)
+	/usr/bin/python3 compliance/run.py --build-dir $(BUILD_DIR) --live-seconds 180
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
