@@ -13,6 +13,7 @@ Usage: api_grafana_e2e_test.py --build-dir BUILD
 """
 
 import argparse
+import datetime
 import json
 import math
 import re
@@ -91,8 +92,9 @@ def short(x):
 # ones by Go map order).
 class Case:
     def __init__(self, name, path, params=(), method="GET", compare="equal", message=True,
-                 optional=False, kiln="remote_write"):
+                 optional=False, kiln="remote_write", gzip_ok=False):
         self.name, self.path, self.params, self.method = name, path, list(params), method
+        self.gzip_ok = gzip_ok  # send Accept-Encoding: gzip
         self.compare, self.message, self.optional = compare, message, optional
         self.kiln = kiln  # which Kiln answers: "remote_write" or "scraper"
 
@@ -114,6 +116,11 @@ SORTED_DUPLICATES = ("3.x lists the two duplicate series sorted by labels (promq
 REGEX_TEXT = ("3.x parses the regex alone (Go quotes `(`), 2.42 compiled it anchored first "
               "(quoting `^(?:()$`)",
               lambda msg: re.sub(r"`\^\(\?:(.*)\)\$`", r"`\1`", msg))
+
+
+def rfc3339(seconds):
+    t = datetime.datetime.fromtimestamp(float(seconds), datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def cases(t, start, end):
@@ -173,6 +180,17 @@ def cases(t, start, end):
              [("query", "fixture_queue_bytes")] + rng + [("step", "1s500ms")]),
         Case("instant query POST", "/api/v1/query",
              [("query", "fixture_temperature_celsius"), ("time", t)], method="POST"),
+        Case("instant query RFC 3339 time", "/api/v1/query",
+             [("query", "fixture_temperature_celsius"), ("time", rfc3339(t))]),
+        Case("query_range RFC 3339 times", "/api/v1/query_range",
+             [("query", "fixture_queue_bytes"), ("start", rfc3339(start)), ("end", rfc3339(end)),
+              ("step", "2")], method="POST"),
+        Case("query_range gzip", "/api/v1/query_range",
+             [("query", f"rate({req}[10s])")] + rng + [("step", "0.5")], method="POST",
+             gzip_ok=True),
+        Case("series gzip", "/api/v1/series", [("match[]", '{__name__=~".+"}')] + rng,
+             gzip_ok=True),
+        Case("error gzip", "/api/v1/query", [("query", "sum(")], gzip_ok=True),
         Case("instant query GET scalar", "/api/v1/query",
              [("query", f"scalar(sum({req}))"), ("time", t)]),
         Case("instant query range selector", "/api/v1/query",
@@ -244,11 +262,13 @@ def cases(t, start, end):
 
 
 def compare(case, prom, kiln):
-    (ps, pb, pct), (ks, kb, kct) = prom, kiln
+    (ps, pb, pct, pce), (ks, kb, kct, kce) = prom, kiln
     if ps != ks:
         return f"HTTP {ps} (Prometheus) != {ks} (Kiln): {pb[:200]!r} vs {kb[:200]!r}"
     if pct.split(";")[0] != kct.split(";")[0]:
         return f"Content-Type {pct!r} != {kct!r}"
+    if pce != kce:
+        return f"Content-Encoding {pce!r} != {kce!r}"
     try:
         pj = json.loads(pb)
     except ValueError:
@@ -285,9 +305,10 @@ def main_with(pair):
     start, end = f"{pair.range_start_ms(t_ms, 60, 10) / 1000:.3f}", t
     failed, passed, skipped = [], 0, 0
     for case in cases(t, start, end):
-        prom = http_call(pair.prom.url, case.path, case.params, case.method)
+        prom = http_call(pair.prom.url, case.path, case.params, case.method,
+                         gzip_ok=case.gzip_ok)
         kiln_url = pair.scraper.url if case.kiln == "scraper" else pair.kiln.url
-        kiln = http_call(kiln_url, case.path, case.params, case.method)
+        kiln = http_call(kiln_url, case.path, case.params, case.method, gzip_ok=case.gzip_ok)
         if case.optional and prom[0] == 404:
             print(f"SKIP  {case.name}: Prometheus 2.42 answers 404")
             skipped += 1
@@ -299,7 +320,8 @@ def main_with(pair):
         else:
             passed += 1
             note = "" if case.message is True else f"; 3.x message: {case.message[0]}"
-            print(f"ok    {case.name} (HTTP {prom[0]}){note}")
+            enc = f", {prom[3]}" if prom[3] else ""
+            print(f"ok    {case.name} (HTTP {prom[0]}{enc}){note}")
     print(f"grafana replay: {passed} passed, {len(failed)} failed, {skipped} skipped")
     return 1 if failed else 0
 

@@ -7,6 +7,7 @@ scrapes produce (per-target metadata). `Pair.start()` returns once both answer i
 up to `Pair.sync_ms`; queries at or before that time see the same data on both sides.
 """
 
+import gzip
 import http.server
 import json
 import math
@@ -90,9 +91,11 @@ class FixtureExporter:
         self.server.server_close()
 
 
-def http_call(base, path, params=(), method="GET", timeout=30):
+def http_call(base, path, params=(), method="GET", timeout=30, gzip_ok=False):
     """Sends one API request; `params` is a list of (name, value) pairs, sent in the URL for
-    GET and as a form body for POST. Returns (HTTP status, body text, Content-Type)."""
+    GET and as a form body for POST. With gzip_ok the request says Accept-Encoding: gzip (as
+    Go's HTTP client, and so Grafana's backend, does) and a gzipped answer is decoded.
+    Returns (HTTP status, body text, Content-Type, Content-Encoding)."""
     query = urllib.parse.urlencode(list(params))
     url = base + path
     data = None
@@ -104,15 +107,25 @@ def http_call(base, path, params=(), method="GET", timeout=30):
     req = urllib.request.Request(url, data=data, method=method)
     if method != "GET":
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    if gzip_ok:
+        req.add_header("Accept-Encoding", "gzip")
+
+    def answer(status, r):
+        body = r.read()
+        encoding = r.headers.get("Content-Encoding", "")
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        return status, body.decode(), r.headers.get("Content-Type", ""), encoding
+
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode(), r.headers.get("Content-Type", "")
+            return answer(r.status, r)
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), e.headers.get("Content-Type", "")
+        return answer(e.code, e)
 
 
 def get_json(base, path, params=()):
-    status, body, _ = http_call(base, path, params)
+    status, body, _, _ = http_call(base, path, params)
     if status != 200:
         raise AssertionError(f"{base}{path} {params}: HTTP {status}: {body[:500]}")
     return json.loads(body)["data"]

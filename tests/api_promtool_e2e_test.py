@@ -30,7 +30,7 @@ def cases(t, start, end):
         ("instant empty", ["instant", "--time", t, "{url}", "nope"]),
         ("instant parse error", ["instant", "--time", t, "{url}", "sum(rate(x[5m])"]),
         ("instant execution error", ["instant", "--time", t, "{url}",
-                                     f"fixture_temperature_celsius + on(job) up"]),
+                                     "fixture_temperature_celsius + on(job) up"]),
         ("range rate", ["range", "--start", start, "--end", end, "--step", "2500ms", "{url}",
                         f"rate({req}[10s])"]),
         ("range histogram_quantile", ["range", "--start", start, "--end", end, "--step", "5s",
