@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -210,12 +211,23 @@ void Server::Stop() {
 // requests get Go's texts: 405 when the path exists for another method, else 404.
 void Server::HandleError(const httplib::Request& req, httplib::Response& res) const {
   if (!res.body.empty() || res.status != 404) return;
+  // Go's http.Error marks these nosniff; its router lists the methods the path does have.
+  res.set_header("X-Content-Type-Options", "nosniff");
+  std::vector<std::string> allowed;
   for (const auto& r : routes_) {
-    if (r.method != req.method && std::regex_match(req.path, r.pattern)) {
-      res.status = 405;
-      res.set_content("Method Not Allowed\n", "text/plain; charset=utf-8");
-      return;
-    }
+    if (std::regex_match(req.path, r.pattern)) allowed.push_back(r.method);
+  }
+  // A handler of this very method that answered an empty 404 keeps it.
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {
+    allowed.push_back("OPTIONS");
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    std::string allow;
+    for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    res.status = 405;
+    res.set_header("Allow", allow);
+    res.set_content("Method Not Allowed\n", "text/plain; charset=utf-8");
+    return;
   }
   res.set_content("404 page not found\n", "text/plain; charset=utf-8");
 }

@@ -138,6 +138,15 @@ TEST(ServerTest, RoutesBeforeAndAfterReady) {
        {"GET", "/nope", 404, "404 page not found\n"}});
   EXPECT_EQ(h.quits, 0);
   EXPECT_EQ(h.reloads, 0);
+  // Go's http.Error headers on the router's own answers (as Prometheus 2.42 sends them).
+  httplib::Result r = h.client->Get("/api/v1/write");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Allow"), "OPTIONS, POST");
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  r = h.client->Get("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; charset=utf-8");
 }
 
 TEST(ServerTest, LifecycleEnabled) {

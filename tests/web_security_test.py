@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""--web.config.file end to end (issue 5's done-when), next to Prometheus 2.42: the test makes
+a CA and a server certificate (openssl CLI) and a bcrypt hash (libcrypt through python3's
+crypt), starts the real kiln and Debian's prometheus with the same web config, and asks both
+the same questions with curl --cacert:
+
+  * no credentials, wrong password, unknown user, non-Basic auth -> 401, WWW-Authenticate: Basic
+  * the right user -> 200, /api/v1/query?query=1 answers the scalar 1
+  * configured response headers on every answer
+  * plain HTTP against the TLS port fails (Kiln closes the connection; Go answers a 400)
+  * a certificate from another CA is refused by curl
+
+Status codes and the security-relevant headers must be identical. Then bad web configs: both
+servers must refuse to start (non-zero exit), and Kiln's message must name the file and field.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_lib  # noqa: E402
+
+HEADERS = ["www-authenticate", "content-type", "x-content-type-options", "x-frame-options",
+           "strict-transport-security"]
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise AssertionError(f"{cmd} failed: {r.stderr}")
+    return r
+
+
+def make_pki(d, name):
+    os.makedirs(d, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(["openssl", "req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt",
+         "-days", "1", "-subj", f"/CN={name}"])
+    run(["openssl", "req", *ec, "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr",
+         "-subj", "/CN=127.0.0.1"])
+    with open(f"{d}/san.ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run(["openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
+         f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/server.crt", "-days", "1",
+         "-extfile", f"{d}/san.ext"])
+
+
+def bcrypt_hash(password):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import crypt  # Debian's python3.11 still has it; it is libcrypt's crypt()
+    h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 6))
+    assert h and h.startswith("$2"), h
+    return h
+
+
+def curl(url, ca, *extra):
+    """Returns (exit code, status, {header: value}, body) of one HTTP/1.1 request."""
+    r = subprocess.run(["curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", ca,
+                        "-D", "-", *extra, url], capture_output=True, timeout=30)
+    if r.returncode != 0:
+        return r.returncode, None, {}, r.stderr.decode(errors="replace")
+    raw = r.stdout.decode(errors="replace")
+    head, _, body = raw.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return 0, status, hdrs, body
+
+
+def wait_ready(srv, ca, auth):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if srv.proc.poll() is not None:
+            raise AssertionError(f"exited with {srv.proc.returncode}:\n{srv.read_log()}")
+        rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/-/ready", ca, "-u", auth)
+        if rc == 0 and status == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not ready:\n{srv.read_log()}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args = ap.parse_args()
+    kiln_bin = os.path.join(args.build_dir, "bin", "kiln")
+    for need in ("/usr/bin/prometheus", "/usr/bin/openssl", "/usr/bin/curl", kiln_bin):
+        if not os.path.exists(need):
+            print(f"SKIP: needs {need}")
+            return e2e_lib.SKIP
+
+    tmp = e2e_lib.tempdir("kiln_web_security_")
+    make_pki(f"{tmp}/pki", "kiln-e2e-ca")
+    make_pki(f"{tmp}/other", "other-ca")
+    ca = f"{tmp}/pki/ca.crt"
+    web = f"{tmp}/web.yml"
+    with open(web, "w") as f:
+        f.write("tls_server_config:\n  cert_file: pki/server.crt\n  key_file: pki/server.key\n"
+                "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+                "    Strict-Transport-Security: max-age=31536000\n"
+                f"basic_auth_users:\n  alice: '{bcrypt_hash('s3cret')}'\n")
+    prom_cfg = e2e_lib.minimal_config(tmp)
+    failures = []
+    servers = {}
+    try:
+        servers["prometheus"] = e2e_lib.Server(
+            ["/usr/bin/prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/p",
+             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web}",
+             "--log.level=warn"], f"{tmp}/prom.log")
+        servers["kiln"] = e2e_lib.Server(
+            [kiln_bin, f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/k",
+             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web}"],
+            f"{tmp}/kiln.log")
+        for srv in servers.values():
+            wait_ready(srv, ca, "alice:s3cret")
+
+        cases = [
+            ("no credentials", "/api/v1/query?query=1", []),
+            ("wrong password", "/api/v1/query?query=1", ["-u", "alice:wrong"]),
+            ("unknown user", "/api/v1/query?query=1", ["-u", "bob:s3cret"]),
+            ("bearer token", "/api/v1/query?query=1", ["-H", "Authorization: Bearer s3cret"]),
+            ("authenticated query", "/api/v1/query?query=1", ["-u", "alice:s3cret"]),
+            ("authenticated query at time=4", "/api/v1/query?query=1&time=4", ["-u", "alice:s3cret"]),
+            ("authenticated health", "/-/healthy", ["-u", "alice:s3cret"]),
+            ("unauthenticated health", "/-/healthy", []),
+            ("authenticated 404", "/nope", ["-u", "alice:s3cret"]),
+        ]
+        for name, path, extra in cases:
+            answers = {}
+            for sname, srv in servers.items():
+                answers[sname] = curl(f"https://127.0.0.1:{srv.port}{path}", ca, *extra)
+            p, k = answers["prometheus"], answers["kiln"]
+            if k[0] != 0:
+                failures.append(f"{name}: kiln curl failed: {k[3]}")
+                continue
+            pick = lambda a: (a[1], {h: a[2].get(h) for h in HEADERS})  # noqa: E731
+            if pick(p) != pick(k):
+                failures.append(f"{name}: prometheus {pick(p)}\n  kiln {pick(k)}")
+                continue
+            if k[1] == 401 and (k[3] != "Unauthorized\n" or k[2].get("www-authenticate") != "Basic"):
+                failures.append(f"{name}: kiln 401 body/header {k[3]!r} {k[2]}")
+                continue
+            if path.startswith("/api/v1/query") and k[1] == 200:
+                doc = json.loads(k[3])
+                if doc["status"] != "success" or doc["data"]["resultType"] != "scalar" or \
+                        doc["data"]["result"][1] != "1":
+                    failures.append(f"{name}: kiln answered {k[3]}")
+                    continue
+                if "time=4" in path and k[3] != p[3]:
+                    failures.append(f"{name}: bodies differ: prometheus {p[3]} kiln {k[3]}")
+                    continue
+            print(f"ok  {name}: {k[1]} (same status and headers as Prometheus)")
+        # Sanity: the 401 cases really were 401, the authenticated ones 200.
+        rc, status, _, _ = curl(f"https://127.0.0.1:{servers['kiln'].port}/api/v1/query?query=1", ca)
+        assert status == 401, status
+        rc, status, _, _ = curl(f"https://127.0.0.1:{servers['kiln'].port}/api/v1/query?query=1",
+                                ca, "-u", "alice:s3cret")
+        assert status == 200, status
+
+        # Plain HTTP against the TLS port must not be served.
+        port = servers["kiln"].port
+        r = subprocess.run(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                            "-u", "alice:s3cret", f"http://127.0.0.1:{port}/api/v1/query?query=1"],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() not in ("400", "000"):
+            failures.append(f"plain HTTP on the TLS port answered {r.stdout} (curl rc {r.returncode})")
+        else:
+            print(f"ok  plain HTTP on the TLS port fails (curl rc {r.returncode}: {r.stderr.strip()})")
+        # A client trusting another CA refuses the server certificate.
+        rc, status, _, err = curl(f"https://127.0.0.1:{port}/-/healthy", f"{tmp}/other/ca.crt",
+                                  "-u", "alice:s3cret")
+        if rc == 0:
+            failures.append("curl accepted the server certificate with another CA")
+        else:
+            print(f"ok  untrusted CA refused by curl (rc {rc})")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+
+    # Bad web configs stop both servers at start; Kiln names the file and the field.
+    bad = {
+        "unknown field": ("foo: 1\n", ["foo", "field not found"]),
+        "missing key file": ("tls_server_config:\n  cert_file: pki/server.crt\n"
+                             "  key_file: pki/nope.key\n", ["key_file", "nope.key"]),
+        "key without cert": ("tls_server_config:\n  key_file: pki/server.key\n",
+                             ["tls_server_config", "missing cert_file"]),
+        "plain-text password": ("basic_auth_users:\n  bob: hunter2\n", ["basic_auth_users.bob"]),
+        "header not allowed": ("http_server_config:\n  headers:\n    Server: kiln\n",
+                               ["http_server_config.headers.Server"]),
+        "bad TLS version": ("tls_server_config:\n  cert_file: pki/server.crt\n"
+                            "  key_file: pki/server.key\n  min_version: TLS9\n",
+                            ["tls_server_config.min_version", "TLS9"]),
+        "mismatched key": ("tls_server_config:\n  cert_file: pki/server.crt\n"
+                           "  key_file: other/server.key\n", ["X509KeyPair"]),
+    }
+    for name, (text, words) in bad.items():
+        path = f"{tmp}/bad.yml"
+        with open(path, "w") as f:
+            f.write(text)
+        codes = {}
+        for sname, argv in (("prometheus", ["/usr/bin/prometheus", "--log.level=warn"]),
+                            ("kiln", [kiln_bin])):
+            r = subprocess.run([*argv, f"--config.file={prom_cfg}",
+                                f"--storage.tsdb.path={tmp}/{sname}_bad",
+                                f"--web.listen-address=127.0.0.1:{e2e_lib.free_port()}",
+                                f"--web.config.file={path}"],
+                               capture_output=True, text=True, timeout=30)
+            codes[sname] = (r.returncode, r.stdout + r.stderr)
+        klog = codes["kiln"][1]
+        if codes["prometheus"][0] == 0 or codes["kiln"][0] == 0:
+            failures.append(f"bad config '{name}': exit codes {codes['prometheus'][0]} / {codes['kiln'][0]}")
+        elif path not in klog or not all(w in klog for w in words):
+            failures.append(f"bad config '{name}': kiln's message lacks {words} or the file:\n{klog}")
+        else:
+            line = [ln for ln in klog.splitlines() if "web configuration" in ln]
+            print(f"ok  bad config '{name}' refused by both: {line[0] if line else klog.strip()}")
+
+    if failures:
+        print("FAIL:\n" + "\n".join(failures))
+        print(f"(logs kept in {tmp})")
+        return 1
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
