@@ -1,5 +1,6 @@
 // Runs the real kiln binary (KILN_BINARY): command-line errors, readiness, remote write over
-// HTTP, durability across kill -9 (WAL replay), graceful shutdown.
+// HTTP, durability across kill -9 (WAL replay), graceful shutdown, the admin API and storage
+// flags.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -259,6 +260,84 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   std::string log = ReadFile(proc_.err);
   EXPECT_NE(log.find("Received termination request via web service"), std::string::npos) << log;
   EXPECT_NE(log.find("See you next time!"), std::string::npos) << log;
+}
+
+// The storage flags reach the DB and the admin API works on it: snapshot (Prometheus's
+// naming, a readable block), delete_series (survives a restart through the WAL),
+// clean_tombstones; the data directory is locked; the DB's metrics are exported.
+TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
+  StartServer({"--web.enable-remote-write-receiver", "--web.enable-admin-api",
+               "--storage.tsdb.retention.time=30d", "--storage.tsdb.wal-compression=false"});
+  constexpr int kSeries = 5, kPerSeries = 20;
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() -
+                     kPerSeries * 1000;
+  httplib::Headers h = {{"Content-Encoding", "snappy"},
+                        {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+  auto w = client_->Post("/api/v1/write", h, WriteBody(0, kSeries, kPerSeries, t0),
+                         "application/x-protobuf");
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->status, 204) << w->body;
+
+  // A second server on the same directory is refused by the lock.
+  {
+    fs::create_directories(dir_ / "second");
+    Process second =
+        Process::Spawn({"--config.file=" + (dir_ / "prometheus.yml").string(),
+                        "--storage.tsdb.path=" + (dir_ / "data").string(),
+                        "--web.listen-address=127.0.0.1:" + std::to_string(FreePort())},
+                       dir_ / "second");
+    EXPECT_EQ(second.Wait(), 1);
+    EXPECT_NE(ReadFile(second.err).find("Opening storage failed"), std::string::npos)
+        << ReadFile(second.err);
+  }
+
+  auto r = client_->Post("/api/v1/admin/tsdb/snapshot", "", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string prefix = R"({"status":"success","data":{"name":")";
+  ASSERT_EQ(r->body.substr(0, prefix.size()), prefix) << r->body;
+  const std::string name = r->body.substr(prefix.size(), 33);
+  EXPECT_EQ(r->body, prefix + name + "\"}}");
+  EXPECT_EQ(name[8], 'T');
+  EXPECT_EQ(name[15], 'Z');
+  EXPECT_EQ(name[16], '-');
+  const fs::path snap = dir_ / "data" / "snapshots" / name;
+  ASSERT_TRUE(fs::is_directory(snap)) << snap;
+  int blocks = 0;
+  for (const auto& e : fs::directory_iterator(snap)) blocks += fs::exists(e.path() / "meta.json");
+  EXPECT_EQ(blocks, 1) << "the head, written as a block";
+
+  auto count = [&]() {
+    const std::string at = std::to_string((t0 + (kPerSeries - 1) * 1000) / 1000.0);
+    auto q = client_->Get(("/api/v1/query?query=count(rw_test)&time=" + at).c_str());
+    return q ? q->body : std::string("no response");
+  };
+  EXPECT_NE(count().find(R"(,"5"]})"), std::string::npos) << count();
+  r = client_->Post("/api/v1/admin/tsdb/delete_series?match[]=rw_test%7Bseries%3D%223%22%7D", "",
+                    "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+  EXPECT_NE(count().find(R"(,"4"]})"), std::string::npos) << count();
+  r = client_->Post("/api/v1/admin/tsdb/clean_tombstones", "", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+
+  r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  for (const char* m :
+       {"prometheus_tsdb_blocks_loaded 0", "prometheus_tsdb_compactions_total 0",
+        "prometheus_tsdb_head_truncations_total 0", "prometheus_tsdb_storage_blocks_bytes 0",
+        "prometheus_tsdb_retention_limit_seconds 2592000", "prometheus_tsdb_lowest_timestamp ",
+        "prometheus_tsdb_checkpoint_creations_total 0"}) {
+    EXPECT_NE(r->body.find(m), std::string::npos) << m;
+  }
+  // The tombstone is in the WAL: a restart still has four series.
+  kill(proc_.pid, SIGTERM);
+  EXPECT_EQ(proc_.Wait(), 0);
+  StartServer({});
+  EXPECT_NE(count().find(R"(,"4"]})"), std::string::npos) << count();
 }
 
 TEST_F(KilnBinaryTest, ApiAndSigterm) {

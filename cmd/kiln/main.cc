@@ -1,5 +1,5 @@
 // kiln: the Prometheus-compatible server. This file only wires components together:
-// flags → logger → config → web server with API v1 (listening, not ready) → TSDB head (WAL replay)
+// flags → logger → config → web server with API v1 (listening, not ready) → TSDB (blocks, WAL replay)
 // → ready → wait for SIGTERM/SIGINT/quit (SIGHUP/reload reloads the config) → stop in order.
 #include <prometheus/registry.h>
 #include <signal.h>
@@ -13,10 +13,11 @@
 #include "cmd/kiln/deferred_storage.h"
 #include "cmd/kiln/scraping.h"
 #include "cmd/kiln/status_source.h"
+#include "cmd/kiln/tsdb_admin.h"
 #include "pkg/config/config.h"
 #include "pkg/remote/read_handler.h"
 #include "pkg/remote/write_handler.h"
-#include "pkg/tsdb/head.h"
+#include "pkg/tsdb/db.h"
 #include "pkg/web/flags.h"
 #include "pkg/web/server.h"
 #include "pkg/web/standard_routes.h"
@@ -104,21 +105,42 @@ promql::EngineOptions EngineOptions(const web::Flags& flags, const config::Confi
   return o;
 }
 
-Result<std::unique_ptr<tsdb::Head>> OpenStorage(const web::Flags& flags,
-                                                prometheus::Registry* registry,
-                                                const Logger& logger) {
+// The DB options Prometheus derives from its storage flags (cmd/prometheus/main.go).
+tsdb::DBOptions StorageOptions(const web::Flags& flags, prometheus::Registry* registry,
+                               const Logger& logger) {
+  tsdb::DBOptions o;
+  o.retention_duration = flags.EffectiveRetentionMs();
+  o.max_bytes = flags.retention_size_bytes;
+  o.min_block_duration = flags.min_block_duration_ms;
+  o.max_block_duration = flags.EffectiveMaxBlockDurationMs();
+  o.no_lockfile = flags.tsdb_no_lockfile;
+  o.head.wal_compression = flags.tsdb_wal_compression;
+  o.head.chunk_range = flags.min_block_duration_ms;
+  o.head.registry = registry;
+  o.logger = logger.With({{"component", "tsdb"}});
+  return o;
+}
+
+Result<std::unique_ptr<tsdb::DB>> OpenStorage(const web::Flags& flags,
+                                              prometheus::Registry* registry,
+                                              const Logger& logger) {
+  if (flags.retention_deprecated_ms != 0) {
+    logger.Warn("'storage.tsdb.retention' flag is deprecated use 'storage.tsdb.retention.time' "
+                "instead.");
+  }
+  if (flags.min_block_duration_ms <= 0) {
+    logger.Error("Opening storage failed", {{"err", "min block duration must be positive"}});
+    return Status::BadData("--storage.tsdb.min-block-duration must be positive");
+  }
   logger.Info("Starting TSDB ...");
-  tsdb::HeadOptions opts;
-  opts.dir = flags.tsdb_path;
-  opts.registry = registry;
-  opts.logger = logger.With({{"component", "tsdb"}});
-  Result<std::unique_ptr<tsdb::Head>> head = tsdb::Head::Open(opts);
-  if (!head.ok()) {
-    logger.Error("Opening storage failed", {{"err", head.status().ToString()}});
-    return head;
+  const tsdb::DBOptions opts = StorageOptions(flags, registry, logger);
+  Result<std::unique_ptr<tsdb::DB>> db = tsdb::DB::Open(flags.tsdb_path, opts);
+  if (!db.ok()) {
+    logger.Error("Opening storage failed", {{"err", db.status().ToString()}});
+    return db;
   }
   logger.Info("TSDB started");
-  return head;
+  return db;
 }
 
 // Everything the web server's routes reference; lives as long as the server.
@@ -157,6 +179,7 @@ struct Components {
   // together with the per-series metadata above.
   web::api::v1::FamilyMetadataStore family_metadata{&metadata};
   Scraping scraping;
+  std::unique_ptr<KilnTsdbAdmin> admin;  // made by RegisterRoutes; gets the DB once open
   web::federate::Federation federation;
 };
 
@@ -185,6 +208,8 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
   api.scrape_pools = c->scraping.ScrapePoolsHandler();
   api.targets_metadata = c->scraping.TargetsMetadataHandler();
   api.build_info = web::GetBuildInfo();
+  c->admin = std::make_unique<KilnTsdbAdmin>(flags.tsdb_path);
+  if (flags.enable_admin_api) api.admin = c->admin.get();
   web::api::v1::RegisterApiV1(server, std::move(api));
 }
 
@@ -200,12 +225,13 @@ int Serve(const web::Flags& flags, const config::Config& cfg, const Logger& logg
     return 1;
   }
   web_logger.Info("Start listening for connections", {{"address", flags.listen_address}});
-  Result<std::unique_ptr<tsdb::Head>> head = OpenStorage(flags, &c->registry, logger);
-  if (!head.ok()) return 1;
-  c->storage.Set(head->get(), head->get());
-  c->status.SetHead(head->get());
-  c->head = head->get();
-  c->scraping.Start(head->get(), &c->registry, logger, cfg);
+  Result<std::unique_ptr<tsdb::DB>> db = OpenStorage(flags, &c->registry, logger);
+  if (!db.ok()) return 1;
+  c->storage.Set(db->get(), db->get());
+  c->status.SetHead((*db)->head());
+  c->head = (*db)->head();
+  c->admin->SetDB(db->get());
+  c->scraping.Start(db->get(), &c->registry, logger, cfg);
   server.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
@@ -215,7 +241,7 @@ int Serve(const web::Flags& flags, const config::Config& cfg, const Logger& logg
   logger.Info("Stopping scrape manager...");
   c->scraping.Stop();  // the last scrapes commit before storage closes
   logger.Info("Stopping storage...");
-  if (Status s = (*head)->Close(); !s.ok()) {
+  if (Status s = (*db)->Close(); !s.ok()) {
     logger.Error("Closing storage failed", {{"err", s.ToString()}});
     return 1;
   }

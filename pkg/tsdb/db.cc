@@ -85,6 +85,50 @@ Status HardLinkTree(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+// Wraps the head's appender to wake the compaction loop after a commit that makes the head
+// compactable, as upstream's dbAppender does, so a busy head is not held for up to a minute.
+class DB::CompactionTriggeringAppender final : public storage::Appender {
+ public:
+  CompactionTriggeringAppender(DB* db, std::unique_ptr<storage::Appender> app)
+      : db_(db), app_(std::move(app)) {}
+
+  Result<storage::SeriesRef> Append(storage::SeriesRef ref, const model::Labels& labels, int64_t t,
+                                    double v) override {
+    return app_->Append(ref, labels, t, v);
+  }
+  Result<storage::SeriesRef> UpdateMetadata(storage::SeriesRef ref, const model::Labels& labels,
+                                            const model::Metadata& meta) override {
+    return app_->UpdateMetadata(ref, labels, meta);
+  }
+  Status Commit() override {
+    KILN_RETURN_IF_ERROR(app_->Commit());
+    if (db_->HeadCompactable()) db_->TriggerCompaction();
+    return Status::OK();
+  }
+  Status Rollback() override { return app_->Rollback(); }
+
+ private:
+  DB* const db_;
+  const std::unique_ptr<storage::Appender> app_;
+};
+
+bool DB::HeadCompactable() const {
+  const int64_t hmin = head_->MinTime();
+  const int64_t hmax = head_->MaxTime();
+  // Upstream compacts once the head spans 1.5 block ranges, keeping half a range for late
+  // samples.
+  return hmax >= hmin && hmax - hmin > options_.min_block_duration / 2 * 3;
+}
+
+void DB::TriggerCompaction() {
+  {
+    std::lock_guard<std::mutex> l(loop_mu_);
+    if (compaction_requested_) return;
+    compaction_requested_ = true;
+  }
+  loop_cv_.notify_all();
+}
+
 Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, DBOptions options) {
   if (!options.read_only) KILN_RETURN_IF_ERROR(chunks::MakeDirs(dir));
   std::unique_ptr<DB> db(new DB(dir, options, BlockRanges(options)));
@@ -170,7 +214,10 @@ Status DB::RemoveLeftovers() {
   return Status::OK();
 }
 
-std::unique_ptr<storage::Appender> DB::NewAppender() { return head_->NewAppender(); }
+std::unique_ptr<storage::Appender> DB::NewAppender() {
+  if (options_.read_only || !options_.background_compaction) return head_->NewAppender();
+  return std::make_unique<CompactionTriggeringAppender>(this, head_->NewAppender());
+}
 
 Result<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, int64_t maxt) {
   std::vector<std::unique_ptr<storage::Querier>> qs;
@@ -196,7 +243,11 @@ std::vector<std::shared_ptr<block::Block>> DB::Blocks() const {
 
 void DB::CompactionLoop() {
   std::unique_lock<std::mutex> l(loop_mu_);
-  while (!loop_cv_.wait_for(l, kCompactionInterval, [this] { return stopping_; })) {
+  for (;;) {
+    loop_cv_.wait_for(l, kCompactionInterval,
+                      [this] { return stopping_ || compaction_requested_; });
+    if (stopping_) return;
+    compaction_requested_ = false;
     l.unlock();
     if (Status s = Compact(); !s.ok()) {
       options_.logger.Error("compaction failed", {{"err", s.ToString()}});
@@ -222,15 +273,12 @@ Status DB::CompactHead() {
   KILN_ASSIGN_OR_RETURN(auto all, MatchAll());
   int64_t truncated_to = std::numeric_limits<int64_t>::min();
   for (;;) {
-    const int64_t hmin = head_->MinTime();
-    const int64_t hmax = head_->MaxTime();
-    // Upstream compacts once the head spans 1.5 block ranges, keeping half a range for
-    // late samples.
-    if (hmax < hmin || hmax - hmin <= range / 2 * 3) {
+    if (!HeadCompactable()) {
       // One WAL checkpoint per cycle, after all the blocks, as upstream.
       if (truncated_to == std::numeric_limits<int64_t>::min()) return Status::OK();
       return head_->TruncateWal(truncated_to).Wrap("truncate WAL");
     }
+    const int64_t hmin = head_->MinTime();
     const int64_t maxt = RangeEnd(hmin, range);
     const auto start = std::chrono::steady_clock::now();
     {

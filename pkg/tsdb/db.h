@@ -4,11 +4,12 @@
 // Open takes the directory lock (<dir>/lock, flock), removes leftover *.tmp-for-creation and
 // *.tmp-for-deletion directories of interrupted writes and deletions, loads every block,
 // and opens the head (replaying the WAL). A background thread then runs Compact every
-// minute: the head is written to a block of min_block_duration once it spans 1.5× that and
-// then truncated at the block's end (memory, series and WAL, see Head::Truncate), blocks are
-// merged level by level (LeveledCompactor), and blocks past the time or size retention are
-// deleted whole. On open, WAL samples below the newest block's end are not replayed (they
-// were compacted before a crash or before the WAL was truncated).
+// minute, and at once after a commit that leaves the head compactable: the head is written to a
+// block of min_block_duration once it spans 1.5× that and then truncated at the block's end
+// (memory, series and WAL, see Head::Truncate), blocks are merged level by level
+// (LeveledCompactor), and blocks past the time or size retention are deleted whole. On open, WAL
+// samples below the newest block's end are not replayed (they were compacted before a crash or
+// before the WAL was truncated).
 //
 // Thread-safe. Appenders and queriers may be used concurrently with compaction; blocks a
 // querier uses stay readable until it is destroyed, even when compaction deletes them.
@@ -110,6 +111,11 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // Sets the gauges that follow the block list and the head's bounds.
   void UpdateGauges(const std::vector<std::shared_ptr<block::Block>>& blocks);
   void CompactionLoop();
+  class CompactionTriggeringAppender;
+  // Whether the head spans enough to write a block (upstream Head.compactable).
+  bool HeadCompactable() const;
+  // Wakes the compaction loop.
+  void TriggerCompaction();
 
   const std::string dir_;
   const DBOptions options_;
@@ -125,7 +131,8 @@ class DB final : public storage::Appendable, public storage::Queryable {
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
-  bool stopping_ = false;  // guarded by loop_mu_
+  bool stopping_ = false;              // guarded by loop_mu_
+  bool compaction_requested_ = false;  // guarded by loop_mu_
   std::thread loop_;
   bool closed_ = false;  // guarded by cmtx_
 };

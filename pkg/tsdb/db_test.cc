@@ -9,6 +9,7 @@
 #include <charconv>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include <prometheus/registry.h>
 
@@ -350,6 +351,21 @@ TEST(DBTest, HeadIsTruncatedAndItsWalCheckpointedAfterCompaction) {
     EXPECT_EQ(static_cast<size_t>(std::count(dump.begin(), dump.end(), '\n')),
               10u * (6 * kH / 15000));
   }
+}
+
+TEST(DBTest, CommitThatMakesTheHeadCompactableWakesTheCompactionLoop) {
+  TempDir dir;
+  DBOptions o = TestOptions();
+  o.background_compaction = true;  // the loop sleeps a minute unless woken
+  auto db = std::move(DB::Open(dir.path(), o)).value();
+  const SeriesMap data = MakeData(3, 0, 3 * kH + 120000, 60000);  // spans 3h01m > 1.5 ranges
+  AppendInTimeOrder(db.get(), data);
+  for (int i = 0; i < 200 && db->Blocks().empty(); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(db->Blocks().size(), 1u);
+  EXPECT_EQ(db->Blocks()[0]->meta().max_time, 2 * kH);
+  EXPECT_TRUE(Same(ReadAll(db.get()), data));
 }
 
 TEST(DBTest, DeleteCoversBlocksAndHeadAndHeadCompactionHonoursIt) {

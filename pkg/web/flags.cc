@@ -15,6 +15,7 @@ struct FlagDef {
   std::string_view default_value;
   std::string_view help;
   std::function<bool(Flags*, std::string_view)> set;  // false = invalid value
+  bool hidden = false;  // left out of --help, as Prometheus's hidden flags
 };
 
 bool ParseInt(std::string_view s, int64_t* out) {
@@ -93,6 +94,21 @@ const std::vector<FlagDef>& Defs() {
       {"storage.tsdb.retention.size", Kind::kSize, "",
        "Maximum number of bytes that can be stored for blocks (e.g. 512MB).",
        [](Flags* f, std::string_view v) { return ParseByteSize(v, &f->retention_size_bytes); }},
+      {"storage.tsdb.retention", Kind::kDuration, "",
+       "[DEPRECATED] How long to retain samples in storage. This flag has been deprecated, use "
+       "\"storage.tsdb.retention.time\" instead.",
+       Dur(&Flags::retention_deprecated_ms), true},
+      {"storage.tsdb.min-block-duration", Kind::kDuration, "2h",
+       "Minimum duration of a data block before being persisted. For use in testing.",
+       Dur(&Flags::min_block_duration_ms), true},
+      {"storage.tsdb.max-block-duration", Kind::kDuration, "",
+       "Maximum duration compacted blocks may span. For use in testing. (Defaults to 10% of the "
+       "retention period.)",
+       Dur(&Flags::max_block_duration_ms), true},
+      {"storage.tsdb.no-lockfile", Kind::kBool, "false",
+       "Do not create lockfile in data directory.", Bool(&Flags::tsdb_no_lockfile)},
+      {"storage.tsdb.wal-compression", Kind::kBool, "true", "Compress the tsdb WAL.",
+       Bool(&Flags::tsdb_wal_compression)},
       {"rules.alert.resend-delay", Kind::kDuration, "1m",
        "Minimum amount of time to wait before resending an alert to Alertmanager.",
        Dur(&Flags::alert_resend_delay_ms)},
@@ -164,7 +180,16 @@ Status ApplyOne(const std::vector<std::string_view>& args, size_t* i, Flags* out
 
 int64_t Flags::EffectiveRetentionMs() const {
   if (retention_time_ms > 0) return retention_time_ms;
+  if (retention_deprecated_ms > 0) return retention_deprecated_ms;
   return retention_size_bytes > 0 ? 0 : int64_t{15} * 24 * 3600 * 1000;
+}
+
+int64_t Flags::EffectiveMaxBlockDurationMs() const {
+  if (max_block_duration_ms > 0) return max_block_duration_ms;
+  int64_t max = int64_t{31} * 24 * 3600 * 1000;
+  const int64_t retention = EffectiveRetentionMs();
+  if (retention != 0 && retention / 10 < max) max = retention / 10;
+  return max;
 }
 
 bool Flags::FeatureEnabled(std::string_view name) const {
@@ -211,6 +236,7 @@ std::string FlagsUsage() {
       "  -h, --help  Show context-sensitive help.\n"
       "      --version  Show application version.\n";
   for (const auto& d : Defs()) {
+    if (d.hidden) continue;
     out += "      --" + std::string(d.name);
     if (d.kind != Kind::kBool) {
       out += d.default_value.empty() ? "=<value>" : "=\"" + std::string(d.default_value) + "\"";

@@ -27,8 +27,13 @@ struct Flags {
   bool enable_remote_write_receiver = false;
   int max_connections = 512;
   std::string tsdb_path = "data/";
-  int64_t retention_time_ms = 0;     // 0 = not set (see EffectiveRetentionMs)
-  int64_t retention_size_bytes = 0;  // 0 = no size limit
+  int64_t retention_time_ms = 0;        // 0 = not set (see EffectiveRetentionMs)
+  int64_t retention_size_bytes = 0;     // 0 = no size limit
+  int64_t retention_deprecated_ms = 0;  // --storage.tsdb.retention (deprecated), 0 = not set
+  int64_t min_block_duration_ms = 2 * 3600 * 1000;
+  int64_t max_block_duration_ms = 0;  // 0 = not set (see EffectiveMaxBlockDurationMs)
+  bool tsdb_no_lockfile = false;
+  bool tsdb_wal_compression = true;
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t query_timeout_ms = 2 * 60 * 1000;
   int query_max_concurrency = 20;
@@ -44,8 +49,11 @@ struct Flags {
   // the default.
   std::map<std::string, std::string> values;
 
-  // Prometheus's rule: 15d unless a time or a size limit was given.
+  // Prometheus's rule: retention.time, else the deprecated retention flag, else 15d unless a
+  // size limit was given.
   int64_t EffectiveRetentionMs() const;
+  // Prometheus's rule: the flag, else 10% of the time retention, at most 31d.
+  int64_t EffectiveMaxBlockDurationMs() const;
   bool FeatureEnabled(std::string_view name) const;
   // The path prefix all routes live under: --web.route-prefix, else the path of
   // --web.external-url, else "". Never ends in '/'.
