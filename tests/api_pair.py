@@ -131,6 +131,17 @@ def get_json(base, path, params=()):
     return json.loads(body)["data"]
 
 
+def quietest_phase(timestamps_ms):
+    """The residue modulo 500 ms farthest from every timestamp's residue, and that distance.
+    Scrapes land on a fixed offset plus whole seconds, give or take jitter."""
+    residues = sorted({t % 500 for t in timestamps_ms})
+    best, margin = 0, -1
+    for a, b in zip(residues, residues[1:] + [residues[0] + 500]):
+        if (b - a) // 2 > margin:
+            best, margin = (a + (b - a) // 2) % 500, (b - a) // 2
+    return best, margin
+
+
 class Pair:
     def __init__(self, build_dir, work):
         self.build_dir = build_dir
@@ -140,7 +151,7 @@ class Pair:
         self.prom = None
         self.scraper = None
         self.sync_ms = None
-        self.offset_ms = None
+        self.phase_ms = None  # evaluation times are phase_ms + k * 500 ms
         self.first_ms = None  # the first scrape's timestamp
 
     def start(self, min_seconds=25, timeout=90):
@@ -186,8 +197,8 @@ remote_write:
 
     def _wait_in_sync(self, timeout):
         """Waits until Kiln returns exactly Prometheus's raw samples over the last hour up to
-        a recent time; returns that time (ms). Also learns the scrape offset (sample
-        timestamps are offset + k * 1000 ms)."""
+        a recent time; returns that time (ms). Also picks the evaluation phase (see
+        eval_time_ms) from the scrape timestamps."""
         deadline = time.time() + timeout
         sync_s = time.time() - 2
         last = None
@@ -201,12 +212,10 @@ remote_write:
             if want_map and want_map == got_map:
                 ts = [v[0] for v in next(s for s in want["result"]
                                          if s["metric"]["__name__"] == "up")["values"]]
-                # Scrapes land on offset + k * 1000 ms give or take a few ms of jitter.
-                offsets = [round(t * 1000) % 1000 for t in ts]
-                spread = [(o - offsets[0] + 500) % 1000 - 500 for o in offsets]
-                if max(spread) - min(spread) > 100:
-                    raise AssertionError(f"scrape timestamps are not aligned: {sorted(offsets)}")
-                self.offset_ms = (offsets[0] + (max(spread) + min(spread)) // 2) % 1000
+                self.phase_ms, margin = quietest_phase(round(t * 1000) for t in ts)
+                if margin < 20:
+                    raise AssertionError(f"no evaluation phase keeps 20 ms from every scrape "
+                                         f"(best {margin} ms): {ts}")
                 self.first_ms = round(min(ts) * 1000)
                 return int(sync_s * 1000)
             last = (len(want_map), len(got_map),
@@ -216,14 +225,11 @@ remote_write:
                              f"{self.kiln.read_log()[-3000:]}")
 
     def eval_time_ms(self, before_ms):
-        """A time at or before `before_ms` that lies 250 ms after a scrape (so neither it nor
-        any window of whole seconds or half seconds ending at it comes within 200 ms of a
-        sample: Prometheus 2.42's closed windows and Kiln's left-open ones then select the
-        same samples)."""
-        t = before_ms - ((before_ms - self.offset_ms - 250) % 500)
-        if (t - self.offset_ms) % 1000 not in (250, 750):
-            raise AssertionError("eval time arithmetic")
-        return t
+        """The latest time at or before `before_ms` in the evaluation phase: every multiple of
+        500 ms before it stays clear of every scrape timestamp, so neither it nor any window
+        of whole or half seconds ending at it touches a sample, and Prometheus 2.42's closed
+        windows and Kiln's left-open ones (3.x) select the same samples."""
+        return before_ms - ((before_ms - self.phase_ms) % 500)
 
     def range_start_ms(self, end_ms, want_s, window_s):
         """The start of a range ending at end_ms: want_s seconds long, but no earlier than
