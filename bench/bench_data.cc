@@ -14,7 +14,8 @@
 // Per instance (what a node_exporter plus an instrumented API server would export):
 //   20 http_requests_total{method,status} counters, one 10-bucket
 //   http_request_duration_seconds histogram (_bucket, _sum, _count: 12 series),
-//   8 node_cpu_seconds_total{cpu,mode} counters and 60 node_gauge{idx} gauges with 2 decimals.
+//   8 node_cpu_seconds_total{cpu,mode} counters and 60 node_gauge{idx} gauges (noisy with 2
+//   decimals, stepping, constant).
 // All series of one instance share each scrape's timestamp.
 //
 // Output: remote-write prints one JSON object on stdout; openmetrics prints nothing.
@@ -195,10 +196,19 @@ class DataSet {
                          (1 + 0.001 * static_cast<double>(s.instance)),
                      100);
       case Kind::kGauge:
-        return Round(1000.0 * (s.param + 1) +
-                         100 * std::sin(static_cast<double>(k) / 40 + s.param) +
-                         static_cast<double>(Noise(s.seed, k) % 100) / 100,
-                     100);
+        // node_exporter's mix: a third noisy (load, temperatures), a third moving in steps
+        // (memory and filesystem bytes), a third constant (sizes, limits, info).
+        switch (s.param % 3) {
+          case 0:
+            return Round(1000.0 * (s.param + 1) +
+                             100 * std::sin(static_cast<double>(k) / 40 + s.param) +
+                             static_cast<double>(Noise(s.seed, k) % 100) / 100,
+                         100);
+          case 1:
+            return 1e9 + static_cast<double>(k / 20) * 4096 * (s.param + 1);
+          default:
+            return 1024.0 * (s.param + 1);
+        }
     }
     return 0;
   }

@@ -236,12 +236,15 @@ def run_ingest(args, work):
 # ------------------------------------------------------------------ the shared data set
 
 class DataSet:
-    """The OpenMetrics file of kiln_bench_data, generated once per run and shared."""
+    """An OpenMetrics file of kiln_bench_data and each tool's blocks of it, made once per run.
 
-    def __init__(self, args, work):
+    end_ago_s: how long before now the data ends (whole seconds)."""
+
+    def __init__(self, args, work, name="data", instances=None, hours=None, end_ago_s=60):
         self.args = args
-        self.instances = args.data_instances
-        self.hours = args.data_hours
+        self.work = work
+        self.instances = instances or args.data_instances
+        self.hours = hours or args.data_hours
         self.series = self.instances * SERIES_PER_INSTANCE
         # Ten minutes more than the longest query window: every step of a query sees a full
         # 5m rate window. Right at a series' start, Prometheus 2.42 and 3.x (which Kiln
@@ -250,13 +253,13 @@ class DataSet:
         self.minutes = self.hours * 60 + 10
         self.steps = self.minutes * 60 // DATA_INTERVAL_S
         self.samples = self.series * self.steps
-        # Whole seconds, a little in the past, so "now"-relative checks see every sample.
-        self.end_ms = (int(time.time()) - 60) * 1000
-        self.path = os.path.join(work, "data.om")
+        self.end_ms = (int(time.time()) - end_ago_s) * 1000
+        self.path = os.path.join(work, f"{name}.om")
+        self.blocks = {}  # system -> directory holding that system's tool's blocks
         t0 = time.monotonic()
         subprocess.run([self.tool(), "openmetrics", f"--out={self.path}"] + self.shape_flags(),
                        check=True)
-        print(f"data set: {self.series:,} series x {self.steps} samples = {self.samples:,} "
+        print(f"{name}: {self.series:,} series x {self.steps} samples = {self.samples:,} "
               f"samples, {os.path.getsize(self.path) / 2**20:.0f} MiB of OpenMetrics "
               f"({time.monotonic() - t0:.1f}s)", flush=True)
 
@@ -271,6 +274,22 @@ class DataSet:
         return (f"{self.series:,} series ({self.instances} instances x 100: request counters, a "
                 f"10-bucket histogram, CPU counters, gauges) x {self.hours}h10m at "
                 f"{DATA_INTERVAL_S}s (1-4 ms late on one scrape in four) = {self.samples:,} samples")
+
+    def keep_blocks(self, system, out):
+        """Takes ownership of `out`, a complete backfill by `system`'s tool."""
+        if system in self.blocks:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            self.blocks[system] = out
+
+    def copy_blocks(self, system, dest):
+        """Fills the (new) directory `dest` with `system`'s tool's blocks of this data set."""
+        if system not in self.blocks:
+            out = tempfile.mkdtemp(prefix=f"{system}-blocks-", dir=self.work)
+            run_measured(backfill_argv(system, self.args, self.path, out),
+                         os.path.join(self.work, f"{system}-backfill.log"))
+            self.blocks[system] = out
+        shutil.copytree(self.blocks[system], dest)
 
 
 def backfill_argv(system, args, src, out):
@@ -323,8 +342,12 @@ def storage_once(system, args, work, ds):
             "msamples_per_s": samples / wall / 1e6,
             "peak_rss_mib": rss / 2**20,
         }
-    finally:
+    except BaseException:
         shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        if os.path.isdir(out):
+            ds.keep_blocks(system, out)  # the query and startup workloads reuse one
 
 
 STORAGE_FIGURES = [
@@ -397,9 +420,8 @@ def same_result(a, b):
 
 def load_query_server(system, args, work, ds, end_s):
     """A server holding the data set; returns (server, how it was loaded)."""
-    data = tempfile.mkdtemp(prefix=f"{system}-query-", dir=work)
-    run_measured(backfill_argv(system, args, ds.path, data),
-                 os.path.join(work, f"{system}-query-backfill.log"))
+    data = os.path.join(tempfile.mkdtemp(prefix=f"{system}-query-", dir=work), "data")
+    ds.copy_blocks(system, data)
     config = os.path.join(work, "empty.yml")
     want = ds.instances * 60  # node_gauge series
     s = Server(system, args, work, data, config, "query")
@@ -574,9 +596,30 @@ def run_scrape(args, work):
 
 # ---------------------------------------------------------------------------------- startup
 
-def make_wal_dir(system, args, work):
-    """A data directory whose head holds args.startup_series series, written by `system`."""
-    data = tempfile.mkdtemp(prefix=f"{system}-startup-src-", dir=work)
+def kiln_opens_blocks(args, work):
+    """Whether the kiln server queries blocks found in its data directory at start."""
+    probe = DataSet(args, work, name="probe", instances=1, hours=1)
+    data = os.path.join(tempfile.mkdtemp(prefix="kiln-probe-", dir=work), "data")
+    probe.copy_blocks("kiln", data)
+    s = Server("kiln", args, work, data, os.path.join(work, "empty.yml"), "probe")
+    try:
+        s.wait_ready()
+        return s.scalar("count(node_gauge)", probe.end_ms / 1000) == 60
+    finally:
+        s.stop()
+        shutil.rmtree(os.path.dirname(data), ignore_errors=True)
+        shutil.rmtree(probe.blocks["kiln"], ignore_errors=True)
+        os.remove(probe.path)
+
+
+def make_wal_dir(system, args, work, blocks):
+    """A data directory whose head holds args.startup_series series, written by `system`,
+    next to `system`'s tool's blocks of the DataSet `blocks` (unless None)."""
+    data = os.path.join(tempfile.mkdtemp(prefix=f"{system}-startup-src-", dir=work), "data")
+    if blocks:
+        blocks.copy_blocks(system, data)
+    else:
+        os.mkdir(data)
     s = Server(system, args, work, data, os.path.join(work, "empty.yml"), "startup-load")
     try:
         s.wait_ready()
@@ -592,9 +635,8 @@ def make_wal_dir(system, args, work):
     return data, samples
 
 
-def startup_once(system, args, work, src):
-    data = tempfile.mkdtemp(prefix=f"{system}-startup-", dir=work)
-    shutil.rmtree(data)
+def startup_once(system, args, work, src, blocks):
+    data = os.path.join(tempfile.mkdtemp(prefix=f"{system}-startup-", dir=work), "data")
     shutil.copytree(src, data)
     subprocess.run(["sync"], check=False)
     s = Server(system, args, work, data, os.path.join(work, "empty.yml"), "startup")
@@ -604,39 +646,53 @@ def startup_once(system, args, work, src):
         n = s.scalar('count({job="ingest"})')
         if n != args.startup_series:
             raise RuntimeError(f"{system} holds {n} series after restart, want {args.startup_series}")
+        if blocks:
+            n = s.scalar("count(node_gauge)", blocks.end_ms / 1000)
+            if n != blocks.instances * 60:
+                raise RuntimeError(f"{system} sees {n} node_gauge series in its blocks after restart")
         return {"ready_s": ready, "cpu_s": cpu, "peak_rss_mib": rss / 2**20}
     finally:
         s.stop()
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(data), ignore_errors=True)
 
 
 def run_startup(args, work):
-    srcs, wal = {}, {}
+    srcs, wal, blocks = {}, {}, None
     try:
+        if kiln_opens_blocks(args, work):
+            # Older than anything the WAL will hold: a head refuses samples below its blocks.
+            blocks = DataSet(args, work, name="startup-blocks", end_ago_s=3 * 3600)
         for system in SYSTEMS:
-            srcs[system], samples = make_wal_dir(system, args, work)
+            srcs[system], samples = make_wal_dir(system, args, work, blocks)
             wal[system] = (dir_bytes(os.path.join(srcs[system], "wal")),
                            dir_bytes(srcs[system]), samples)
             print(f"startup: {system} wrote {wal[system][1] / 2**20:.0f} MiB", flush=True)
         runs = {"prometheus": [], "kiln": []}
         for r in range(args.rounds):
             for system in SYSTEMS:
-                res = startup_once(system, args, work, srcs[system])
+                res = startup_once(system, args, work, srcs[system], blocks)
                 print(f"startup round {r + 1} {system}: {json.dumps(res)}", flush=True)
                 runs[system].append(res)
     finally:
         for d in srcs.values():
-            shutil.rmtree(d, ignore_errors=True)
+            shutil.rmtree(os.path.dirname(d), ignore_errors=True)
+        if blocks:
+            for d in blocks.blocks.values():
+                shutil.rmtree(d, ignore_errors=True)
     rows = medians(runs, [("ready_s", "seconds from exec to /-/ready"),
                           ("cpu_s", "CPU seconds until ready"),
                           ("peak_rss_mib", "peak RSS at ready (MiB)")])
     rows += [("WAL bytes per sample written", wal["prometheus"][0] / wal["prometheus"][2],
               wal["kiln"][0] / wal["kiln"][2]),
              ("data directory size (MiB)", wal["prometheus"][1] / 2**20, wal["kiln"][1] / 2**20)]
+    what = (f"blocks of {blocks.describe()}, each from its own tool" if blocks else
+            "no blocks: the kiln server does not open blocks yet, so neither side gets any")
     title = (f"startup — restart on a data directory each server wrote itself from the same "
              f"remote_write load ({args.startup_series:,} series x {5 * args.startup_ingest_rounds}"
-             f" samples, clean shutdown, head only: WAL + chunks_head)")
-    return title, rows, [f"Series count after restart checked (`count({{job=\"ingest\"}})`)."]
+             f" samples, clean shutdown: WAL + chunks_head) plus {what}")
+    notes = ["Series counts after restart checked (`count({job=\"ingest\"})`" +
+             (", `count(node_gauge)` in the blocks)." if blocks else ").")]
+    return title, rows, notes
 
 
 # -------------------------------------------------------------------------------- reporting
