@@ -5,7 +5,8 @@ a stale marker, NaN/±Inf/-0, an escaped label value, a series older than the lo
 one series carrying an external label's name), and answer the same match[] sets. Bodies are
 compared byte for byte after sorting the sample lines inside each `# TYPE` family (Prometheus
 orders series of one name by an unstable sort); status codes, Content-Type and error texts
-must be identical."""
+must be identical. The protobuf exposition is compared the same way (each family's fields byte
+for byte, its metrics as a sorted list of encoded messages)."""
 
 import argparse
 import os
@@ -93,6 +94,49 @@ def get(url):
         return e.code, e.headers.get("Content-Type"), e.read().decode()
 
 
+PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.1")
+
+
+def get_raw(url, accept):
+    req = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, r.headers.get("Content-Type"), r.read()
+
+
+def varint(buf, i):
+    shift = n = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return n, i
+
+
+def proto_families(buf):
+    """Delimited MetricFamily messages -> [(fields other than metric, sorted metric bytes)]:
+    the family order kept, its metrics' order ignored (upstream's sort is unstable)."""
+    out, i = [], 0
+    while i < len(buf):
+        n, i = varint(buf, i)
+        msg, i = buf[i:i + n], i + n
+        head, metrics, j = [], [], 0
+        while j < len(msg):
+            key, j = varint(msg, j)
+            if key & 7 == 2:
+                ln, j = varint(msg, j)
+                val, j = msg[j:j + ln], j + ln
+            elif key & 7 == 0:
+                val, j = varint(msg, j)
+            else:
+                raise AssertionError(f"unexpected wire type in {msg!r}")
+            (metrics if key >> 3 == 4 else head).append(val if key >> 3 == 4 else (key, val))
+        out.append((head, sorted(metrics)))
+    return out
+
+
 def canonical(body):
     """The body with the sample lines of each family sorted; family order is kept."""
     out, family = [], []
@@ -149,6 +193,17 @@ def main():
                 print(f"ok  {want[0]} match[]={q} ({want[2].count(chr(10))} lines)")
         # The comparison must not pass vacuously.
         assert nonempty >= 6, f"only {nonempty} non-empty answers"
+        # The protobuf exposition (Accept as Prometheus's own scraper sends it).
+        for q in QUERIES[:5]:
+            qs = "&".join("match[]=" + urllib.parse.quote(m) for m in q)
+            want = get_raw(prom.url + PREFIX + "/federate?" + qs, PROTO_ACCEPT)
+            got = get_raw(kiln.url + PREFIX + "/federate?" + qs, PROTO_ACCEPT)
+            if (want[0], want[1], proto_families(want[2])) != (got[0], got[1], proto_families(got[2])):
+                failures.append(f"protobuf match[]={q}:\n  prometheus {want[:2]} {want[2]!r}\n"
+                                f"  kiln       {got[:2]} {got[2]!r}")
+            else:
+                print(f"ok  protobuf match[]={q} ({len(proto_families(want[2]))} families, "
+                      f"{len(want[2])} bytes)")
         # Unprefixed and POST requests: same status on both.
         for path, data in [("/federate?match[]=fed_a", None), (PREFIX + "/federate", b"match[]=fed_a")]:
             codes = []

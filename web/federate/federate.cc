@@ -6,26 +6,18 @@
 #include <chrono>
 
 #include "pkg/model/value.h"
-#include "pkg/util/float_format.h"
 #include "promql/parser/parser.h"
+#include "web/federate/exposition.h"
 
 namespace kiln::web::federate {
 
 namespace {
 
-constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-struct Latest {
-  model::Labels labels;
-  int64_t t;
-  double v;
-};
-
 // The latest float sample of `s` in [mint, maxt]. False when there is none, when the latest
 // sample is a histogram, or when it is a stale marker (the exposition formats cannot carry
 // one; the federating server's own staleness handles the series going away).
-bool LatestSample(const storage::Series& s, int64_t mint, int64_t maxt, int64_t* t, double* v,
-                  Status* err) {
+bool FederatedSampleSample(const storage::Series& s, int64_t mint, int64_t maxt, int64_t* t,
+                           double* v, Status* err) {
   std::unique_ptr<chunkenc::Iterator> it = s.Iterator();
   bool found = false;
   for (chunkenc::ValueType vt = it->Seek(mint); vt != chunkenc::ValueType::kNone; vt = it->Next()) {
@@ -35,68 +27,6 @@ bool LatestSample(const storage::Series& s, int64_t mint, int64_t maxt, int64_t*
   }
   *err = it->err();
   return err->ok() && found && !model::IsStaleNaN(*v);
-}
-
-// Text format 0.0.4 label value escaping: backslash, double quote and newline.
-void AppendEscaped(std::string* out, std::string_view v) {
-  for (char c : v) {
-    if (c == '\\') {
-      *out += "\\\\";
-    } else if (c == '"') {
-      *out += "\\\"";
-    } else if (c == '\n') {
-      *out += "\\n";
-    } else {
-      *out += c;
-    }
-  }
-}
-
-// expfmt writes 0 for -0 (it special-cases 0, 1 and -1), otherwise Go's %g.
-std::string FormatValue(double v) { return v == 0 ? "0" : FormatFloatG(v); }
-
-void AppendPair(std::string* out, bool* first, std::string_view name, std::string_view value) {
-  *out += *first ? '{' : ',';
-  *first = false;
-  *out += name;
-  *out += "=\"";
-  AppendEscaped(out, value);
-  *out += '"';
-}
-
-std::string Encode(const std::vector<Latest>& samples,
-                   const std::map<std::string, std::string>& external) {
-  std::string out;
-  std::string_view family;
-  bool have_family = false;
-  for (const Latest& s : samples) {
-    const std::string_view name = s.labels.Get(model::kMetricName);
-    if (name.empty()) continue;  // nameless series cannot be exposed (upstream logs and skips)
-    if (!have_family || name != family) {
-      out += "# TYPE ";
-      out += name;
-      out += " untyped\n";
-      family = name;
-      have_family = true;
-    }
-    out += name;
-    bool first = true;
-    // The series' labels in order, then each external label it does not carry, by name.
-    for (const model::LabelView& l : s.labels) {
-      if (l.value.empty() || l.name == model::kMetricName) continue;
-      AppendPair(&out, &first, l.name, l.value);
-    }
-    for (const auto& [ln, lv] : external) {
-      if (s.labels.Get(ln).empty()) AppendPair(&out, &first, ln, lv);
-    }
-    if (!first) out += '}';
-    out += ' ';
-    out += FormatValue(s.v);
-    out += ' ';
-    out += std::to_string(s.t);
-    out += '\n';
-  }
-  return out;
 }
 
 Federation::Response PlainError(int status, const std::string& msg) {
@@ -123,7 +53,7 @@ std::shared_ptr<const std::map<std::string, std::string>> Federation::ExternalLa
 }
 
 Federation::Response Federation::Serve(const std::vector<std::string>& match,
-                                       int64_t now_ms) const {
+                                       std::string_view accept, int64_t now_ms) const {
   std::vector<std::vector<model::Matcher>> sets;
   for (const std::string& m : match) {
     Result<std::vector<model::Matcher>> ms = promql::parser::ParseMetricSelector(m);
@@ -135,7 +65,7 @@ Federation::Response Federation::Serve(const std::vector<std::string>& match,
   if (!q.ok()) return PlainError(500, q.status().message());
 
   // A series matched by several selectors is federated once (upstream merges the sets).
-  std::map<model::Labels, Latest> by_series;
+  std::map<model::Labels, FederatedSample> by_series;
   storage::SelectHints hints;
   hints.start = mint;
   hints.end = maxt;
@@ -151,41 +81,42 @@ Federation::Response Federation::Serve(const std::vector<std::string>& match,
       int64_t t = 0;
       double v = 0;
       Status err;
-      if (LatestSample(s, mint, maxt, &t, &v, &err)) {
-        by_series.emplace(s.labels(), Latest{s.labels(), t, v});
+      if (FederatedSampleSample(s, mint, maxt, &t, &v, &err)) {
+        by_series.emplace(s.labels(), FederatedSample{s.labels(), t, v});
       }
       if (!err.ok()) return PlainError(500, err.message());
     }
     if (Status err = set->err(); !err.ok()) return PlainError(500, err.message());
   }
 
-  std::vector<Latest> samples;
+  std::vector<FederatedSample> samples;
   samples.reserve(by_series.size());
   for (auto& [labels, latest] : by_series) samples.push_back(std::move(latest));
-  std::stable_sort(samples.begin(), samples.end(), [](const Latest& a, const Latest& b) {
-    return a.labels.Get(model::kMetricName) < b.labels.Get(model::kMetricName);
-  });
+  std::stable_sort(samples.begin(), samples.end(),
+                   [](const FederatedSample& a, const FederatedSample& b) {
+                     return a.labels.Get(model::kMetricName) < b.labels.Get(model::kMetricName);
+                   });
 
   std::map<std::string, std::string> external = *ExternalLabels();
   external.try_emplace("instance", "");
-  return {200, kTextContentType, Encode(samples, external)};
+  const Format format = NegotiateFormat(accept);
+  return {200, std::string(ContentType(format)), EncodeFamilies(format, samples, external)};
 }
 
 void RegisterFederate(Server* server, const Federation* federation) {
-  server->Register("GET", "/federate",
-                   [federation](const httplib::Request& req, httplib::Response& res) {
-                     std::vector<std::string> match;
-                     const size_t n = req.get_param_value_count("match[]");
-                     for (size_t i = 0; i < n; ++i)
-                       match.push_back(req.get_param_value("match[]", i));
-                     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::system_clock::now().time_since_epoch())
-                                                .count();
-                     Federation::Response r = federation->Serve(match, now_ms);
-                     res.status = r.status;
-                     if (r.status != 200) res.set_header("X-Content-Type-Options", "nosniff");
-                     res.set_content(std::move(r.body), r.content_type.c_str());
-                   });
+  server->Register(
+      "GET", "/federate", [federation](const httplib::Request& req, httplib::Response& res) {
+        std::vector<std::string> match;
+        const size_t n = req.get_param_value_count("match[]");
+        for (size_t i = 0; i < n; ++i) match.push_back(req.get_param_value("match[]", i));
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        Federation::Response r = federation->Serve(match, req.get_header_value("Accept"), now_ms);
+        res.status = r.status;
+        if (r.status != 200) res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(std::move(r.body), r.content_type.c_str());
+      });
 }
 
 }  // namespace kiln::web::federate

@@ -5,8 +5,9 @@
 // series selector; several are a union), its latest float sample within
 // [now - lookback_delta, now], stale markers dropped; series grouped by metric name, each
 // group written as `# TYPE <name> untyped` followed by `name{labels} value timestamp_ms`
-// lines in text exposition format 0.0.4; the server's external labels appended to each series
-// that lacks them, with `instance=""` added when no external label is called instance (so a
+// lines in text exposition format 0.0.4 (or as delimited protobuf MetricFamily messages when
+// the Accept header asks for them, see exposition.h); the server's external labels appended to each
+// series that lacks them, with `instance=""` added when no external label is called instance (so a
 // federating server's target label does not overwrite it); series without a name skipped.
 // No match[] federates nothing. A selector that does not parse is 400 with the parser's
 // message. Native histograms are not federated (the text format has no room for them).
@@ -19,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/storage/querier.h"
@@ -41,8 +43,10 @@ class Federation {
   // The global.external_labels of the configuration now loaded.
   void SetExternalLabels(std::map<std::string, std::string> labels);
 
-  // The answer for `match` (the match[] values, in request order) at `now_ms`.
-  Response Serve(const std::vector<std::string>& match, int64_t now_ms) const;
+  // The answer for `match` (the match[] values, in request order) at `now_ms`, in the format
+  // the `accept` header (possibly empty) asks for (exposition.h).
+  Response Serve(const std::vector<std::string>& match, std::string_view accept,
+                 int64_t now_ms) const;
 
  private:
   std::shared_ptr<const std::map<std::string, std::string>> ExternalLabels() const;

@@ -48,7 +48,7 @@ TEST(FederationTest, LatestSamplesGroupedByNameWithExternalLabels) {
   TestQueryable q = Fixture();
   Federation f(&q, kLookback, QuietLogger());
   f.SetExternalLabels({{"dc", "east"}, {"zone", "z1"}});
-  Federation::Response r = f.Serve({"{__name__=~\".+\"}"}, kNow);
+  Federation::Response r = f.Serve({"{__name__=~\".+\"}"}, "", kNow);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
   // Expected text written out by hand from Prometheus 2.42's answer to the same series.
@@ -70,7 +70,7 @@ TEST(FederationTest, LatestSamplesGroupedByNameWithExternalLabels) {
 TEST(FederationTest, SelectorsAreAUnion) {
   TestQueryable q = Fixture();
   Federation f(&q, kLookback, QuietLogger());
-  Federation::Response r = f.Serve({"a", "{job=\"j1\"}", "e{job=\"k\"}"}, kNow);
+  Federation::Response r = f.Serve({"a", "{job=\"j1\"}", "e{job=\"k\"}"}, "", kNow);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body,
             "# TYPE a untyped\n"
@@ -84,7 +84,7 @@ TEST(FederationTest, ExternalInstanceLabelReplacesTheEmptyOne) {
   TestQueryable q = Fixture();
   Federation f(&q, kLookback, QuietLogger());
   f.SetExternalLabels({{"instance", "fed"}});
-  EXPECT_EQ(f.Serve({"a"}, kNow).body,
+  EXPECT_EQ(f.Serve({"a"}, "", kNow).body,
             "# TYPE a untyped\n"
             "a{instance=\"i1\",job=\"j1\"} NaN 1699999990000\n"
             "a{job=\"j1\",instance=\"fed\"} 2.5 1699999990000\n");
@@ -95,18 +95,18 @@ TEST(FederationTest, NothingSelected) {
   Federation f(&q, kLookback, QuietLogger());
   for (const std::vector<std::string>& m :
        std::vector<std::vector<std::string>>{{}, {"{}"}, {"c_stale"}, {"d_old"}, {"nope"}}) {
-    Federation::Response r = f.Serve(m, kNow);
+    Federation::Response r = f.Serve(m, "", kNow);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "") << (m.empty() ? "" : m[0]);
   }
   // The lookback window moves with now: d_old is in it a second earlier.
-  EXPECT_NE(f.Serve({"d_old"}, kNow - 1000).body, "");
+  EXPECT_NE(f.Serve({"d_old"}, "", kNow - 1000).body, "");
 }
 
 TEST(FederationTest, BadSelectorIs400) {
   TestQueryable q = Fixture();
   Federation f(&q, kLookback, QuietLogger());
-  Federation::Response r = f.Serve({"a", "a{"}, kNow);
+  Federation::Response r = f.Serve({"a", "a{"}, "", kNow);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
   EXPECT_EQ(r.body, "1:3: parse error: unexpected end of input inside braces\n");
