@@ -3,8 +3,9 @@
 Prometheus scrapes a fixture exporter (a small HTTP server in this process) every second
 and remote_writes everything it appends into Kiln, so both hold the same samples with the
 same timestamps. A second Kiln (`scraper`) scrapes the same target itself, for answers only
-scrapes produce (per-target metadata). `Pair.start()` returns once both answer identically for every raw sample
-up to `Pair.sync_ms`; queries at or before that time see the same data on both sides.
+scrapes produce (per-target metadata). `Pair.start()` returns once both answer identically
+for every raw sample up to `Pair.sync_ms`; queries at or before that time see the same data
+on both sides.
 """
 
 import gzip
