@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -172,6 +173,19 @@ class CertReloader {
   std::shared_ptr<KeyPair> current_;  // null until a file changed
 };
 
+// Go's HTTPS server answers a plain-HTTP request on its TLS port with a 400 so the user sees
+// why instead of an empty reply; OpenSSL recognises such a request as the handshake fails, and
+// the info callback writes the same answer to the socket before the connection closes.
+void AnswerPlainHttp(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_ACCEPT_EXIT) == 0 || ret > 0) return;
+  unsigned long e = ERR_peek_last_error();
+  if (ERR_GET_LIB(e) != ERR_LIB_SSL || ERR_GET_REASON(e) != SSL_R_HTTP_REQUEST) return;
+  static constexpr std::string_view kAnswer =
+      "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+  int fd = SSL_get_fd(ssl);
+  if (fd >= 0) (void)::send(fd, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 // Go's tls.CipherSuites() names (the ones upstream accepts) for TLS 1.0-1.2.
 constexpr std::array<std::string_view, 14> kTls12Suites = {
     "TLS_RSA_WITH_AES_128_CBC_SHA",
@@ -303,6 +317,7 @@ Status Configure(const TlsServerConfig& cfg, SSL_CTX* ctx) {
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
+  SSL_CTX_set_info_callback(ctx, &AnswerPlainHttp);
   // Session resumption with client verification needs a context id.
   static constexpr unsigned char kSessionContext[] = "kiln";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
