@@ -193,6 +193,11 @@ Status Server::Start() {
     }
     port_ = port;
   }
+  // Upstream's exporter-toolkit logs the same lines once the listener is up.
+  if (security_ != nullptr) {
+    logger_.Info(tls_ ? "TLS is enabled." : "TLS is disabled.",
+                 {{"http2", "false"}, {"address", options_.listen_address}});
+  }
   started_ = true;
   serve_thread_ = std::thread([this] { http_->listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs, so a Stop() right after Start()
