@@ -4,6 +4,12 @@
 // (upstream tsdb/docs/bstream.md), so a stream written here is byte-identical to one written
 // by Prometheus for the same sequence of writes. The last byte is zero-padded.
 //
+// Both classes move up to 128 bits at a time so that an encoder can handle a whole sample
+// (for XOR: timestamp field, value header and value bits, at most 101 bits in the common
+// case) with one write or one load: one write means the writer's state is loaded once and
+// stored once per sample, with no buffer store in between that the compiler must assume
+// aliases it. unsigned __int128 is a GCC/Clang extension; both compile it to register pairs.
+//
 // Neither class is thread-safe.
 #pragma once
 
@@ -15,6 +21,8 @@
 #include <string_view>
 
 namespace kiln::chunkenc {
+
+__extension__ typedef unsigned __int128 uint128;
 
 namespace bits_internal {
 
@@ -33,105 +41,216 @@ inline void StoreBE64(void* p, uint64_t v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+inline uint128 LoadBE128(const uint8_t* p) {
+  return (uint128{LoadBE64(p)} << 64) | LoadBE64(p + 8);
+}
+
 }  // namespace bits_internal
 
-// Writes bits into a byte string it does not own, a 64-bit word at a time: the current word
-// is kept in a register and stored (never re-loaded) after every write, so appends do not
-// stall on store-to-load forwarding. The string carries slack: it is longer than the bytes
-// written so far (it grows by doubling, in whole words), and every bit after the write
-// position is zero. The written bytes are always the first byte_size() bytes of the string,
-// so a reader may look at them between any two writes.
+// Writes bits into a byte string it does not own. The string carries slack: it is longer
+// than the bytes written so far and every byte after the write position is zero, so the
+// written bytes are always the first byte_size() bytes of the string and a reader may look
+// at them between any two writes. Only one writer may be in use on a string at a time (a
+// writer caches the string's buffer, which growing moves).
+//
+// State: byte_ is the byte holding the write position, fill_ (0..7) the bits of it already
+// written, and acc_ holds those fill_ bits at its top followed by zeros. A write ORs the new
+// bits below them and stores 16 bytes at byte_, so no write ever loads from the buffer;
+// then whole bytes are retired from the accumulator.
 class BitWriter {
  public:
+  // The widest field one Run::Put takes: with up to 7 bits pending, 7 + 56 bits fit 64.
+  static constexpr int kMaxFastBits = 56;
+  // The widest field one PutWide takes: with up to 7 bits pending, 7 + 120 bits fit 128.
+  static constexpr int kMaxWideBits = 120;
+
   // REQUIRES: every bit of *dst at or after `bit_pos` is zero.
-  BitWriter(std::string* dst, size_t bit_pos) : dst_(dst), bit_pos_(bit_pos) {
-    Reserve();
-    acc_ = bits_internal::LoadBE64(dst_->data() + WordOffset());
+  BitWriter(std::string* dst, size_t bit_pos)
+      : dst_(dst), byte_(bit_pos / 8), fill_(static_cast<int>(bit_pos % 8)) {
+    Attach();
+    if (!HasRoom()) Grow(2 * cap_);
+    acc_ = uint64_t{base_[byte_]} << 56;
   }
 
   // Bits written so far, counting from the start of the string.
-  size_t bit_pos() const { return bit_pos_; }
+  size_t bit_pos() const { return byte_ * 8 + static_cast<size_t>(fill_); }
   // Bytes that hold written bits; the unused low bits of the last one are zero.
-  size_t byte_size() const { return (bit_pos_ + 7) / 8; }
+  size_t byte_size() const { return byte_ + (fill_ != 0); }
+  size_t capacity() const { return cap_; }
 
   void WriteBit(bool bit) { WriteBits(bit, 1); }
   void WriteByte(uint8_t b) { WriteBits(b, 8); }
 
-  // Writes the low `n` bits of `v`, most significant first. REQUIRES: 0 <= n <= 64.
+  // Writes the low `n` bits of `v`, most significant first, growing the string as needed.
+  // REQUIRES: 0 <= n <= 64.
   void WriteBits(uint64_t v, int n) {
     if (n == 0) return;
-    v &= bits_internal::LowMask(n);
-    const int room = 64 - static_cast<int>(bit_pos_ & 63);
-    if (n < room) {
-      acc_ |= v << (room - n);
-      bit_pos_ += n;
-      Store();
-      return;
+    if (!HasRoom()) Grow(2 * cap_);
+    PutWide(v & bits_internal::LowMask(n), n);
+  }
+
+  // Whether the next PutWide fits without growing.
+  bool HasRoom() const { return byte_ + kStoreBytes <= cap_; }
+
+  // Reallocates the string to `capacity` bytes (at least enough for the next PutWide),
+  // zero-filled after the written bytes. Out of line: it is the rare path.
+  [[gnu::noinline]] void Grow(size_t capacity) {
+    capacity = std::max(capacity, byte_ + 2 * kStoreBytes);
+    // A fresh string gets exactly this capacity; resize() on the old one would at least
+    // double it, and head chunks are many.
+    std::string bigger(capacity, '\0');
+    if (cap_ > 0) std::memcpy(bigger.data(), base_, std::min(cap_, capacity));
+    dst_->swap(bigger);
+    Attach();
+  }
+
+  // The hot path: a run of writes with no growth checks, on a copy of the writer's state
+  // that the compiler keeps in registers (stores into the buffer could alias the writer's
+  // members, forcing reloads after each one). Committed back when the run ends.
+  //
+  //   { BitWriter::Run run(&w); run.Put(a, 16); run.Put64(b, 50); }
+  //
+  // REQUIRES: HasRoom() at the start, and the run advances at most kStoreBytes - 8 bytes.
+  // No other use of the writer while the run lives.
+  class Run {
+   public:
+    explicit Run(BitWriter* w)
+        : w_(w), base_(w->base_), byte_(w->byte_), acc_(w->acc_), fill_(w->fill_) {}
+    ~Run() {
+      w_->byte_ = byte_;
+      w_->fill_ = fill_;
+      w_->acc_ = acc_;
     }
-    acc_ |= v >> (n - room);
-    Store();
-    bit_pos_ += n;
-    const int rest = n - room;  // bits of v that go into the next word
-    acc_ = rest == 0 ? 0 : v << (64 - rest);
-    Reserve();
-    Store();
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+
+    // Writes `v` in `n` bits, without masking. REQUIRES: 1 <= n <= kMaxFastBits, v < 2^n.
+    void Put(uint64_t v, int n) {
+      acc_ |= v << (64 - fill_ - n);
+      fill_ += n;
+      bits_internal::StoreBE64(base_ + byte_, acc_);
+      const int done = fill_ >> 3;  // whole bytes finished, at most 7
+      byte_ += static_cast<size_t>(done);
+      acc_ <<= 8 * done;
+      fill_ &= 7;
+    }
+    // Like Put, for 1 <= n <= 64.
+    void Put64(uint64_t v, int n) {
+      if (n > kMaxFastBits) [[unlikely]] {
+        Put(v >> 32, n - 32);
+        v &= 0xffffffff;
+        n = 32;
+      }
+      Put(v, n);
+    }
+
+   private:
+    BitWriter* const w_;
+    uint8_t* const base_;
+    size_t byte_;
+    uint64_t acc_;
+    int fill_;
+  };
+
+  // Writes `v` in `n` bits with no growth check and no masking, through a 128-bit
+  // accumulator. REQUIRES: 1 <= n <= kMaxWideBits, v < 2^n,
+  // HasRoom().
+  void PutWide(uint128 v, int n) {
+    uint128 acc = (uint128{acc_} << 64) | (v << (128 - fill_ - n));
+    bits_internal::StoreBE64(base_ + byte_, static_cast<uint64_t>(acc >> 64));
+    bits_internal::StoreBE64(base_ + byte_ + 8, static_cast<uint64_t>(acc));
+    const int total = fill_ + n;
+    const int done = total >> 3;  // whole bytes finished, at most 15
+    byte_ += static_cast<size_t>(done);
+    acc <<= 8 * done;
+    acc_ = static_cast<uint64_t>(acc >> 64);
+    fill_ = total & 7;
   }
 
  private:
-  size_t WordOffset() const { return (bit_pos_ >> 6) << 3; }
-  // Makes sure the current word lies inside the string.
-  void Reserve() {
-    const size_t need = WordOffset() + 8;
-    if (need > dst_->size()) dst_->resize(std::max(need, dst_->size() * 2), '\0');
+  // Every write stores 16 bytes from byte_.
+  static constexpr size_t kStoreBytes = 16;
+
+  void Attach() {
+    base_ = reinterpret_cast<uint8_t*>(dst_->data());
+    cap_ = dst_->size();
   }
-  void Store() { bits_internal::StoreBE64(dst_->data() + WordOffset(), acc_); }
 
   std::string* dst_;
-  size_t bit_pos_;
-  uint64_t acc_;  // the 64-bit word holding bit_pos_, as it is in memory (big-endian)
+  uint8_t* base_ = nullptr;  // dst_->data()
+  size_t cap_ = 0;           // dst_->size()
+  size_t byte_;
+  int fill_;
+  uint64_t acc_ = 0;
 };
 
-// Reads bits from an immutable byte range, refilling a 64-bit buffer a word at a time.
-// Reads past the end fail (return false) and leave the reader unusable.
+// Reads bits from an immutable byte range by loading the 16 bytes around the read position
+// (Window), so a decoder can take a whole sample from one load. Reading past the end yields
+// zero bits and sets overrun(); the checked reads then fail. The range itself is never read
+// out of bounds: its last 16 bytes are copied into a zero-padded buffer that loads near the
+// end come from.
 class BitReader {
  public:
+  // Window() holds at least this many bits from the read position on.
+  static constexpr int kWindowBits = 121;
+
   explicit BitReader(std::string_view data)
-      : begin_(reinterpret_cast<const uint8_t*>(data.data())),
-        p_(begin_),
-        end_(begin_ + data.size()) {}
+      : data_(reinterpret_cast<const uint8_t*>(data.data())),
+        size_(data.size()),
+        tail_start_(data.size() > kTail ? data.size() - kTail : 0) {
+    std::memset(tail_, 0, sizeof tail_);
+    if (size_ > 0) std::memcpy(tail_, data_ + tail_start_, size_ - tail_start_);
+  }
 
   // Number of bits consumed so far.
-  size_t bits_read() const { return static_cast<size_t>(p_ - begin_) * 8 - valid_; }
+  size_t bits_read() const { return pos_; }
+  // Whether more bits were consumed than the data holds (the excess read as zeros).
+  bool overrun() const { return pos_ > size_ * 8; }
+
+  // The bits from bit `pos` on, zeros past the end: *hi gets 64 of them (bit `pos` at the
+  // top), *lo at least the following 57. Does not move the reader, so a decoder can keep
+  // its position in a register. REQUIRES: pos <= limit().
+  void PeekAt(size_t pos, uint64_t* hi, uint64_t* lo) const {
+    const size_t byte = pos >> 3;
+    // Both pointers stay inside their buffers: byte <= size_, and byte - tail_start_ <=
+    // kTail leaves 16 bytes in tail_.
+    const uint8_t* src = byte < tail_start_ ? data_ + byte : tail_ + (byte - tail_start_);
+    const uint64_t w0 = bits_internal::LoadBE64(src);
+    const uint64_t w1 = bits_internal::LoadBE64(src + 8);
+    const int shift = static_cast<int>(pos & 7);
+    *hi = (w0 << shift) | ((w1 >> 1) >> (63 - shift));
+    *lo = w1 << shift;
+  }
+  // PeekAt(pos()). REQUIRES: !overrun().
+  void Peek128(uint64_t* hi, uint64_t* lo) const { PeekAt(pos_, hi, lo); }
+  // The same bits as one 128-bit value; only the top kWindowBits are guaranteed.
+  uint128 Window() const {
+    uint64_t hi, lo;
+    Peek128(&hi, &lo);
+    return (uint128{hi} << 64) | lo;
+  }
+  void Skip(size_t n) { pos_ += n; }
+  size_t pos() const { return pos_; }
+  // Moves to bit `pos` (e.g. after decoding with PeekAt).
+  void set_pos(size_t pos) { pos_ = pos; }
+  // The bit count past which reads overrun.
+  size_t limit() const { return size_ * 8; }
+
+  // Reads `n` bits into the low bits of *out. False if that went past the end (the reader
+  // stays overrun). REQUIRES: 1 <= n <= 64.
+  bool ReadBits(int n, uint64_t* out) {
+    if (overrun()) return false;
+    *out = static_cast<uint64_t>(Window() >> (128 - n));
+    pos_ += static_cast<size_t>(n);
+    return !overrun();
+  }
 
   bool ReadBit(bool* bit) {
-    if (valid_ == 0 && !Refill()) return false;
-    valid_--;
-    *bit = (buf_ >> valid_) & 1;
+    uint64_t v;
+    if (!ReadBits(1, &v)) return false;
+    *bit = v != 0;
     return true;
   }
-
-  // Reads `n` bits into the low bits of *out. REQUIRES: 1 <= n <= 64.
-  bool ReadBits(int n, uint64_t* out) {
-    if (n <= valid_) {
-      valid_ -= n;
-      *out = (buf_ >> valid_) & bits_internal::LowMask(n);
-      return true;
-    }
-    const int high_bits = valid_;
-    const uint64_t high = buf_ & bits_internal::LowMask(high_bits);
-    const int need = n - high_bits;
-    if (!Refill() || need > valid_) return false;
-    valid_ -= need;
-    const uint64_t low = (buf_ >> valid_) & bits_internal::LowMask(need);
-    *out = need == 64 ? low : (high << need) | low;
-    return true;
-  }
-
-  // Fast paths for decoders: bits already in the buffer can be peeked and skipped without
-  // bounds checks. REQUIRES for both: n <= buffered().
-  int buffered() const { return valid_; }
-  uint64_t PeekBuffered(int n) const { return (buf_ >> (valid_ - n)) & bits_internal::LowMask(n); }
-  void SkipBuffered(int n) { valid_ -= n; }
 
   bool ReadByte(uint8_t* b) {
     uint64_t v;
@@ -141,29 +260,13 @@ class BitReader {
   }
 
  private:
-  // Loads the next (up to) 8 bytes into the buffer, discarding what was left in it.
-  bool Refill() {
-    const size_t left = static_cast<size_t>(end_ - p_);
-    if (left >= 8) {
-      buf_ = bits_internal::LoadBE64(p_);
-      p_ += 8;
-      valid_ = 64;
-      return true;
-    }
-    if (left == 0) return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < left; i++) v = (v << 8) | p_[i];
-    p_ = end_;
-    buf_ = v;
-    valid_ = static_cast<int>(8 * left);
-    return true;
-  }
+  static constexpr size_t kTail = 16;
 
-  const uint8_t* begin_;
-  const uint8_t* p_;  // next byte to load into buf_
-  const uint8_t* end_;
-  uint64_t buf_ = 0;  // the low valid_ bits are unread, most significant first
-  int valid_ = 0;
+  const uint8_t* data_;
+  size_t size_;
+  size_t tail_start_;        // offset of the first byte copied into tail_
+  size_t pos_ = 0;           // bits consumed
+  uint8_t tail_[2 * kTail];  // data_[tail_start_, size_), then zeros
 };
 
 }  // namespace kiln::chunkenc

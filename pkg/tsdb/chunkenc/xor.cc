@@ -1,6 +1,7 @@
 #include "pkg/tsdb/chunkenc/xor.h"
 
 #include <bit>
+#include <cstring>
 
 #include "pkg/tsdb/chunkenc/bstream.h"
 #include "pkg/util/coding.h"
@@ -9,19 +10,67 @@ namespace kiln::chunkenc {
 
 namespace {
 
-constexpr size_t kHeaderSize = 2;    // big-endian uint16 sample count
-constexpr uint8_t kNoWindow = 0xff;  // no leading/trailing window chosen yet
+constexpr size_t kHeaderSize = 2;  // big-endian uint16 sample count
 constexpr int kMaxVarintBytes = 10;
 constexpr size_t kInitialCapacity = 128;  // as upstream; a 120-sample chunk is often smaller
+// Upstream cuts head chunks at 120 samples; the appender sizes its buffer for that many.
+constexpr int kTargetSamples = 120;
+// The most a sample after the second takes: a 68-bit timestamp and a 77-bit value field.
+constexpr size_t kMaxSampleBytes = (68 + 77 + 7) / 8;
+// Bits of the value field's control and window header, by its first two bits: 0x = value
+// unchanged, 10 = XOR in the previous window, 11 = new window (5 bits of leading zeros
+// and 6 of significant bits follow).
+constexpr int kValueHeaderBits[4] = {1, 1, 2, 13};
+
+// One 2-byte store (util/coding.h has no EncodeBE16).
+void StoreBE16(char* p, uint16_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+  std::memcpy(p, &v, sizeof v);
+}
 
 Status Truncated() { return Status::Corruption("xor chunk: unexpected end of data"); }
 
-// Whether `x` fits the signed `nbits` bucket as upstream defines it: the range is
-// [-(2^(n-1) - 1), 2^(n-1)], one more on the positive side than two's complement.
-bool FitsBucket(int64_t x, int nbits) {
-  const int64_t half = int64_t{1} << (nbits - 1);
-  return -(half - 1) <= x && x <= half;
+// Delta-of-delta buckets, numbered by how many of the tests dod != 0 and "does not fit 14,
+// 17, 20 bits" hold (each bucket's range contains the smaller ones'): the prefix 0, 10,
+// 110, 1110 or 1111 and the payload width after it.
+struct DodBucket {
+  uint64_t prefix;
+  int prefix_bits;
+  int payload_bits;
+};
+constexpr DodBucket kDodBuckets[] = {
+    {0b0, 1, 0}, {0b10, 2, 14}, {0b110, 3, 17}, {0b1110, 4, 20}, {0b1111, 4, 64}};
+
+// Whether `dod` fits the signed `nbits` bucket as upstream defines it: the range is
+// [-(2^(n-1) - 1), 2^(n-1)], one more on the positive side than two's complement. Computed
+// on the unsigned image so that it is one add and one compare.
+constexpr bool FitsBucket(uint64_t dod, int nbits) {
+  const uint64_t half = uint64_t{1} << (nbits - 1);
+  return dod + (half - 1) < 2 * half;
 }
+
+// The decoder's view of the same buckets, indexed by the next 4 bits of the stream: the
+// bits to consume (prefix and payload), the payload mask, and the payload value above
+// which it stands for a negative number (bits - 2^payload_bits).
+struct DodCode {
+  int total_bits;
+  int payload_bits;
+  uint64_t mask;
+  uint64_t max_positive;
+};
+constexpr DodCode MakeDodCode(unsigned top4) {
+  int ones = 0;
+  while (ones < 4 && (top4 & (8u >> ones)) != 0) ones++;
+  const DodBucket& b = kDodBuckets[ones];
+  if (b.payload_bits == 0 || b.payload_bits == 64) return {b.prefix_bits, b.payload_bits, 0, 0};
+  return {b.prefix_bits + b.payload_bits, b.payload_bits, bits_internal::LowMask(b.payload_bits),
+          uint64_t{1} << (b.payload_bits - 1)};
+}
+constexpr DodCode kDodCodes[16] = {
+    MakeDodCode(0),  MakeDodCode(1),  MakeDodCode(2),  MakeDodCode(3),
+    MakeDodCode(4),  MakeDodCode(5),  MakeDodCode(6),  MakeDodCode(7),
+    MakeDodCode(8),  MakeDodCode(9),  MakeDodCode(10), MakeDodCode(11),
+    MakeDodCode(12), MakeDodCode(13), MakeDodCode(14), MakeDodCode(15)};
 
 bool ReadUvarint(BitReader* br, uint64_t* out) {
   uint64_t v = 0;
@@ -45,7 +94,51 @@ void WriteUvarint(BitWriter* w, uint64_t v) {
   w->WriteByte(static_cast<uint8_t>(v));
 }
 
-// Decodes the bit stream of an XOR chunk. Not thread-safe.
+// What an appender needs to continue a chunk: its sample count, the last sample, the
+// last timestamp delta and the value window.
+struct XorResumeState {
+  int total = 0;
+  int64_t t = 0;
+  uint64_t vbits = 0;
+  uint64_t tdelta = 0;
+  int leading = 0;
+  int trailing = 0;
+};
+
+// Decodes a value field that starts `offset` (<= 24) bits into the 128 bits hi:lo (hi:lo
+// holding at least 121), updating the value window and *vbits. Returns the bits the field
+// took, or -1 if it declares an impossible window.
+//
+// The three cases (0 = value unchanged, 10 = XOR in the previous window, 11 = new window)
+// are selected with masks rather than branches: which one comes next is data, so a branch
+// on it would often be mispredicted (and GCC turns ?: into branches here).
+[[gnu::always_inline]] inline int DecodeValueField(uint64_t hi, uint64_t lo, int offset,
+                                                   int* leading, int* trailing, uint64_t* vbits) {
+  const uint64_t field = hi << offset;
+  const auto control = static_cast<int>(field >> 62);
+  const int changed_mask = -static_cast<int>(control >= 2);
+  const int new_mask = -static_cast<int>(control == 3);
+  const auto header = static_cast<int>((field >> 51) & 0x7ff);
+  const int new_leading = *leading ^ ((*leading ^ (header >> 6)) & new_mask);
+  const int old_sig = 64 - *leading - *trailing;
+  // 64 significant bits are stored as 0.
+  const int sig = old_sig ^ ((old_sig ^ (((header - 1) & 63) + 1)) & new_mask);
+  if (new_leading + sig > 64) [[unlikely]] {
+    return -1;
+  }
+  *leading = new_leading;
+  *trailing = 64 - new_leading - sig;
+  // start <= 24 + 13, so the <= 64 value bits lie within hi:lo.
+  const int start = offset + kValueHeaderBits[control];
+  const uint64_t rest = (hi << start) | ((lo >> 1) >> (63 - start));
+  const uint64_t xor_bits = (rest >> (64 - sig)) & static_cast<uint64_t>(int64_t{changed_mask});
+  *vbits ^= xor_bits << *trailing;
+  return start + (sig & changed_mask);
+}
+
+// Decodes the bit stream of an XOR chunk, a batch of samples at a time: the decoding loop
+// keeps its state in registers from sample to sample, and Next and At only step through
+// the decoded batch. Not thread-safe.
 class XorIterator final : public Iterator {
  public:
   XorIterator(std::string_view chunk, std::shared_ptr<const void> keepalive)
@@ -58,142 +151,212 @@ class XorIterator final : public Iterator {
     keepalive_ = std::move(keepalive);
     br_ = BitReader(chunk.substr(kHeaderSize));
     total_ = DecodeBE16(chunk.data());
-    read_ = 0;
+    decoded_ = 0;
     t_ = 0;
     vbits_ = 0;
     tdelta_ = 0;
     leading_ = 0;
     trailing_ = 0;
+    idx_ = 0;
+    n_ = 0;
+    pending_ = Status::OK();
     err_ = Status::OK();
   }
 
-  ValueType Next() override;
+  ValueType Next() override {
+    if (++idx_ < n_) [[likely]] {
+      return ValueType::kFloat;
+    }
+    return NextBatch();
+  }
   ValueType Seek(int64_t t) override;
-  std::pair<int64_t, double> At() const override { return {t_, DoubleFromBits(vbits_)}; }
-  int64_t AtT() const override { return t_; }
+  std::pair<int64_t, double> At() const override { return {ts_[idx_], DoubleFromBits(vs_[idx_])}; }
+  int64_t AtT() const override { return ts_[idx_]; }
   Status err() const override { return err_; }
 
-  // State an appender resumes from.
-  int total() const { return total_; }
-  int64_t t() const { return t_; }
-  uint64_t vbits() const { return vbits_; }
-  uint64_t tdelta() const { return tdelta_; }
-  uint8_t leading() const { return leading_; }
-  uint8_t trailing() const { return trailing_; }
+  // The state an appender resumes from, once every sample has been read.
+  XorResumeState resume_state() const { return {total_, t_, vbits_, tdelta_, leading_, trailing_}; }
   size_t bits_read() const { return br_.bits_read(); }
 
  private:
-  ValueType ReadFirst();
-  ValueType ReadSecond();
-  bool ReadDeltaOfDelta(int64_t* dod);
-  ValueType ReadValue();
-  ValueType Fail(Status s) {
-    err_ = std::move(s);
-    return ValueType::kNone;
-  }
+  // Enough to amortise a batch's setup, small enough to stay in L1 and to waste little
+  // when a query needs a few samples only.
+  static constexpr int kBatch = 16;
+
+  [[gnu::noinline]] ValueType NextBatch();
+  // Decodes up to kBatch samples into ts_/vs_ and returns how many. At an error it stops
+  // and leaves the error in pending_, to report once the good samples are consumed.
+  int DecodeBatch();
+  bool DecodeFirst();
+  bool DecodeSecond();
+  void SetPending(Status s) { pending_ = std::move(s); }
 
   std::shared_ptr<const void> keepalive_;  // keeps borrowed chunk bytes alive, may be null
   BitReader br_;
-  int total_ = 0;
-  int read_ = 0;
+  int total_ = 0;    // samples the header announces
+  int decoded_ = 0;  // samples decoded so far
+  // Decoder state after the last decoded sample.
   int64_t t_ = 0;
   uint64_t vbits_ = 0;
   uint64_t tdelta_ = 0;  // unsigned so that wrap-around is defined, as in upstream
-  uint8_t leading_ = 0;
-  uint8_t trailing_ = 0;
+  int leading_ = 0;
+  int trailing_ = 0;
+  // The current batch; the current sample is index idx_ if idx_ < n_.
+  int idx_ = 0;
+  int n_ = 0;
+  int64_t ts_[kBatch] = {};
+  uint64_t vs_[kBatch] = {};
+  Status pending_;  // an error met while decoding, reported after the samples before it
   Status err_;
 };
 
-ValueType XorIterator::Next() {
-  if (!err_.ok() || read_ == total_) return ValueType::kNone;
-  if (read_ == 0) return ReadFirst();
-  if (read_ == 1) return ReadSecond();
-  int64_t dod;
-  if (!ReadDeltaOfDelta(&dod)) return Fail(Truncated());
-  tdelta_ += static_cast<uint64_t>(dod);
-  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + tdelta_);
-  return ReadValue();
+ValueType XorIterator::NextBatch() {
+  idx_ = 0;
+  n_ = decoded_ < total_ && pending_.ok() ? DecodeBatch() : 0;
+  if (n_ > 0) return ValueType::kFloat;
+  if (!pending_.ok()) err_ = pending_;
+  return ValueType::kNone;
 }
 
 ValueType XorIterator::Seek(int64_t t) {
   if (!err_.ok()) return ValueType::kNone;
-  while (read_ == 0 || t_ < t) {
+  while (idx_ >= n_ || ts_[idx_] < t) {
     if (Next() == ValueType::kNone) return ValueType::kNone;
   }
   return ValueType::kFloat;
 }
 
-ValueType XorIterator::ReadFirst() {
+bool XorIterator::DecodeFirst() {
   uint64_t zigzag;
-  if (!ReadUvarint(&br_, &zigzag) || !br_.ReadBits(64, &vbits_)) return Fail(Truncated());
+  if (!ReadUvarint(&br_, &zigzag) || !br_.ReadBits(64, &vbits_)) {
+    SetPending(Truncated());
+    return false;
+  }
   t_ = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
-  read_++;
-  return ValueType::kFloat;
-}
-
-ValueType XorIterator::ReadSecond() {
-  if (!ReadUvarint(&br_, &tdelta_)) return Fail(Truncated());
-  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + tdelta_);
-  return ReadValue();
-}
-
-bool XorIterator::ReadDeltaOfDelta(int64_t* dod) {
-  // Prefix 0, 10, 110, 1110 or 1111 selects a bucket of 0, 14, 17, 20 or 64 bits.
-  int ones = 0;
-  if (br_.buffered() >= 4) {
-    const auto top = static_cast<uint8_t>(br_.PeekBuffered(4) << 4);
-    ones = std::countl_one(top);  // at most 4: the low nibble is zero
-    br_.SkipBuffered(ones == 4 ? 4 : ones + 1);
-  } else {
-    for (; ones < 4; ones++) {
-      bool bit;
-      if (!br_.ReadBit(&bit)) return false;
-      if (!bit) break;
-    }
-  }
-  static constexpr int kBucketBits[] = {0, 14, 17, 20, 64};
-  const int sz = kBucketBits[ones];
-  if (sz == 0) {
-    *dod = 0;
-    return true;
-  }
-  uint64_t bits;
-  if (!br_.ReadBits(sz, &bits)) return false;
-  if (sz < 64 && bits > (uint64_t{1} << (sz - 1))) bits -= uint64_t{1} << sz;
-  *dod = static_cast<int64_t>(bits);
+  decoded_++;
   return true;
 }
 
-ValueType XorIterator::ReadValue() {
-  // Control bits: 0 = value unchanged, 10 = XOR in the previous window, 11 = new window.
-  bool changed, new_window = false;
-  if (br_.buffered() >= 2) {
-    const uint64_t control = br_.PeekBuffered(2);
-    changed = control >= 2;
-    new_window = control == 3;
-    br_.SkipBuffered(changed ? 2 : 1);
-  } else {
-    if (!br_.ReadBit(&changed)) return Fail(Truncated());
-    if (changed && !br_.ReadBit(&new_window)) return Fail(Truncated());
+bool XorIterator::DecodeSecond() {
+  if (!ReadUvarint(&br_, &tdelta_)) {
+    SetPending(Truncated());
+    return false;
   }
-  if (changed) {
-    if (new_window) {
-      uint64_t header;  // 5 bits leading zeros, 6 bits significant bits
-      if (!br_.ReadBits(11, &header)) return Fail(Truncated());
-      const int leading = static_cast<int>(header >> 6);
-      int sig = static_cast<int>(header & 63);
-      if (sig == 0) sig = 64;  // 64 does not fit in 6 bits; 0 never occurs otherwise
-      if (leading + sig > 64) return Fail(Status::Corruption("xor chunk: bad value window"));
-      leading_ = static_cast<uint8_t>(leading);
-      trailing_ = static_cast<uint8_t>(64 - leading - sig);
+  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + tdelta_);
+  uint64_t hi, lo;
+  br_.Peek128(&hi, &lo);
+  const int bits = DecodeValueField(hi, lo, 0, &leading_, &trailing_, &vbits_);
+  if (bits < 0) {
+    SetPending(Status::Corruption("xor chunk: bad value window"));
+    return false;
+  }
+  br_.Skip(static_cast<size_t>(bits));
+  if (br_.overrun()) {
+    SetPending(Truncated());
+    return false;
+  }
+  decoded_++;
+  return true;
+}
+
+int XorIterator::DecodeBatch() {
+  int n = 0;
+  // The first two samples start with varints: the slow path, one at a time.
+  while (decoded_ < 2 && decoded_ < total_ && n < kBatch) {
+    if (!(decoded_ == 0 ? DecodeFirst() : DecodeSecond())) return n;
+    ts_[n] = t_;
+    vs_[n] = vbits_;
+    n++;
+  }
+  const int end = n + std::min(kBatch - n, total_ - decoded_);
+  const int start_n = n;
+  size_t pos = br_.pos();
+  const size_t limit = br_.limit();
+  int64_t t = t_;
+  uint64_t tdelta = tdelta_;
+  uint64_t vbits = vbits_;
+  int leading = leading_;
+  int trailing = trailing_;
+  int sig = 64 - leading - trailing;
+  for (; n < end; n++) {
+    // A sample takes at most 24 + 13 + 64 bits unless its timestamp needs the 64-bit
+    // bucket: one 128-bit peek holds it. Prefix 0, 10, 110, 1110 or 1111 selects a bucket
+    // of 0, 14, 17, 20 or 64 bits; all but the last decode with one table lookup.
+    uint64_t hi, lo;
+    br_.PeekAt(pos, &hi, &lo);
+    uint64_t dod;
+    int offset;
+    if ((hi >> 63) == 0) {
+      // The bucket branches are predictable (scrapes keep one bucket for long runs), and a
+      // predicted branch keeps the table lookup off the sample-to-sample dependency chain.
+      dod = 0;
+      offset = 1;
+    } else if ((hi >> 62) == 2) {
+      // Payloads above 2^13 stand for bits - 2^14 (see FitsBucket); adding 2^13 - 1 carries
+      // into bit 14 exactly for those.
+      const uint64_t bits = (hi >> 48) & 0x3fff;
+      dod = bits - ((bits + 0x1fff) & 0x4000);
+      offset = 16;
+    } else {
+      const DodCode& code = kDodCodes[hi >> 60];
+      if (code.payload_bits != 64) {
+        const uint64_t bits = (hi >> (64 - code.total_bits)) & code.mask;
+        dod = bits - ((code.mask + 1) & -static_cast<uint64_t>(bits > code.max_positive));
+        offset = code.total_bits;
+      } else {
+        dod = (hi << 4) | (lo >> 60);
+        pos += 68;
+        if (pos > limit) {
+          SetPending(Truncated());
+          break;
+        }
+        br_.PeekAt(pos, &hi, &lo);
+        offset = 0;
+      }
     }
-    const int sig = 64 - leading_ - trailing_;
-    uint64_t bits;
-    if (!br_.ReadBits(sig, &bits)) return Fail(Truncated());
-    vbits_ ^= bits << trailing_;
+    tdelta += dod;
+    t = static_cast<int64_t>(static_cast<uint64_t>(t) + tdelta);
+    // Value: 0 = unchanged, 10 = XOR in the previous window, 11 = new window (5 bits of
+    // leading zeros, 6 of significant bits, 0 meaning 64). Branches, unlike the timestamp:
+    // an unchanged value is cheap to skip, and the window case is the same for long runs of
+    // a series more often than not.
+    const uint64_t field = hi << offset;
+    if ((field >> 63) == 0) {
+      pos += static_cast<size_t>(offset + 1);
+    } else {
+      int start = offset + 2;
+      if (((field >> 62) & 1) != 0) {
+        const auto header = static_cast<int>((field >> 51) & 0x7ff);
+        leading = header >> 6;
+        sig = ((header - 1) & 63) + 1;
+        if (leading + sig > 64) [[unlikely]] {
+          SetPending(Status::Corruption("xor chunk: bad value window"));
+          break;
+        }
+        trailing = 64 - leading - sig;
+        start = offset + 13;
+      }
+      // start <= 24 + 13, so the <= 64 value bits lie within hi:lo.
+      const uint64_t rest = (hi << start) | ((lo >> 1) >> (63 - start));
+      vbits ^= (rest >> (64 - sig)) << trailing;
+      pos += static_cast<size_t>(start + sig);
+    }
+    // Past the end the reader yields zeros; a sample that needed them is not in the chunk.
+    if (pos > limit) [[unlikely]] {
+      SetPending(Truncated());
+      break;
+    }
+    ts_[n] = t;
+    vs_[n] = vbits;
   }
-  read_++;
-  return ValueType::kFloat;
+  br_.set_pos(pos);
+  t_ = t;
+  tdelta_ = tdelta;
+  vbits_ = vbits;
+  leading_ = leading;
+  trailing_ = trailing;
+  decoded_ += n - start_n;
+  return n;
 }
 
 }  // namespace
@@ -201,111 +364,152 @@ ValueType XorIterator::ReadValue() {
 // Encodes samples at the end of an owned XorChunk. Not thread-safe.
 class XorAppender final : public Appender {
  public:
-  XorAppender(XorChunk* chunk, const XorIterator& end, size_t bit_pos)
+  XorAppender(XorChunk* chunk, const XorResumeState& end, size_t bit_pos)
       : chunk_(chunk),
         w_(&chunk->owned_, bit_pos),
-        num_(static_cast<uint16_t>(end.total())),
-        t_(end.t()),
-        vbits_(end.vbits()),
-        tdelta_(end.tdelta()),
-        // Upstream restores the window from its iterator, which starts at 0/0; only a chunk
-        // with no samples starts without a window. Mirrored for identical bytes.
-        leading_(end.total() == 0 ? kNoWindow : end.leading()),
-        trailing_(end.trailing()) {}
+        num_(end.total),
+        t_(end.t),
+        vbits_(end.vbits),
+        tdelta_(end.tdelta) {
+    // Upstream restores the window from its iterator, which starts at 0/0; only a chunk
+    // with no samples starts without a window. Mirrored for identical bytes.
+    if (end.total > 0) SetWindow(end.leading, end.trailing);
+  }
 
   void Append(int64_t t, double v) override;
 
  private:
-  static void WriteDeltaOfDelta(BitWriter* w, int64_t dod);
-  void WriteValue(BitWriter* w, uint64_t vbits);
+  // A value's encoding: control bits and window header, then the significant XOR bits.
+  struct ValueField {
+    uint64_t head;
+    int head_bits;
+    uint64_t payload;
+    int payload_bits;
+  };
+
+  [[gnu::noinline]] void AppendSlow(int64_t t, uint64_t vbits);
+  ValueField EncodeValue(uint64_t vbits);
+  ValueField NewWindow(uint64_t delta);
+  void SetWindow(int leading, int trailing);
+  size_t NextCapacity() const;
+  void Publish(int64_t t, uint64_t vbits, uint64_t tdelta);
 
   XorChunk* chunk_;
-  BitWriter w_;   // over chunk_->owned_, positioned at the end of the stream
-  uint16_t num_;  // samples in the chunk, mirrored in its header
+  BitWriter w_;  // over chunk_->owned_, positioned at the end of the stream
+  int num_;      // samples in the chunk, mirrored in its header
   int64_t t_;
   uint64_t vbits_;
   uint64_t tdelta_;
-  uint8_t leading_;
-  uint8_t trailing_;
+  // The value window: a XOR with no bits in outside_ is stored as its sig_ bits above
+  // trailing_ zeros. No window yet: everything is outside.
+  uint64_t outside_ = ~uint64_t{0};
+  int trailing_ = 0;
+  int sig_ = 0;
 };
 
 void XorAppender::Append(int64_t t, double v) {
   const uint64_t vbits = DoubleBits(v);
-  uint64_t tdelta = 0;
-  // A local copy of the writer lets the compiler keep its state in registers: stores into
-  // the byte buffer could otherwise alias the member.
-  BitWriter w = w_;
-  if (num_ == 0) {
-    WriteUvarint(&w, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
-    w.WriteBits(vbits, 64);
-  } else {
-    tdelta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
-    if (num_ == 1) {
-      WriteUvarint(&w, tdelta);
-    } else {
-      WriteDeltaOfDelta(&w, static_cast<int64_t>(tdelta - tdelta_));
-    }
-    WriteValue(&w, vbits);
+  const uint64_t tdelta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+  const uint64_t dod = tdelta - tdelta_;
+  // The fast path: a third or later sample whose delta of delta fits the 14-bit bucket
+  // (any regular or jittered scrape) and a buffer with room for it.
+  if (num_ < 2 || !FitsBucket(dod, 14) || !w_.HasRoom()) [[unlikely]] {
+    AppendSlow(t, vbits);
+    return;
   }
-  w_ = w;
+  const bool dod_zero = dod == 0;
+  const uint64_t ts_field = dod_zero ? 0 : (uint64_t{0b10} << 14) | (dod & 0x3fff);
+  const int ts_bits = dod_zero ? 1 : 16;
+  const ValueField f = EncodeValue(vbits);
+  const uint64_t head = (ts_field << f.head_bits) | f.head;
+  const int head_bits = ts_bits + f.head_bits;  // <= 29
+  {
+    BitWriter::Run run(&w_);
+    if (head_bits + f.payload_bits <= BitWriter::kMaxFastBits) {
+      run.Put((head << f.payload_bits) | f.payload, head_bits + f.payload_bits);
+    } else {
+      run.Put(head, head_bits);
+      run.Put64(f.payload, f.payload_bits);
+    }
+  }
+  Publish(t, vbits, tdelta);
+}
+
+void XorAppender::AppendSlow(int64_t t, uint64_t vbits) {
+  if (!w_.HasRoom()) w_.Grow(NextCapacity());
+  if (num_ == 0) {
+    WriteUvarint(&w_, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
+    w_.WriteBits(vbits, 64);
+    Publish(t, vbits, 0);
+    return;
+  }
+  const uint64_t tdelta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+  if (num_ == 1) {
+    WriteUvarint(&w_, tdelta);
+  } else {
+    // Delta of delta in the smallest bucket that holds it.
+    const uint64_t dod = tdelta - tdelta_;
+    const int bucket = static_cast<int>(dod != 0) + static_cast<int>(!FitsBucket(dod, 14)) +
+                       static_cast<int>(!FitsBucket(dod, 17)) +
+                       static_cast<int>(!FitsBucket(dod, 20));
+    const DodBucket& b = kDodBuckets[bucket];
+    w_.WriteBits(b.prefix, b.prefix_bits);
+    w_.WriteBits(dod, b.payload_bits);
+  }
+  const ValueField f = EncodeValue(vbits);
+  w_.WriteBits(f.head, f.head_bits);
+  w_.WriteBits(f.payload, f.payload_bits);
+  Publish(t, vbits, tdelta);
+}
+
+inline XorAppender::ValueField XorAppender::EncodeValue(uint64_t vbits) {
+  const uint64_t delta = vbits ^ vbits_;
+  if (delta == 0) return {0b0, 1, 0, 0};
+  if ((delta & outside_) == 0) return {0b10, 2, delta >> trailing_, sig_};
+  return NewWindow(delta);
+}
+
+inline XorAppender::ValueField XorAppender::NewWindow(uint64_t delta) {
+  const int leading = std::min(std::countl_zero(delta), 31);  // stored in 5 bits
+  const int trailing = std::countr_zero(delta);
+  SetWindow(leading, trailing);
+  // 64 significant bits are written as 0: it cannot be confused with a real 0, which
+  // would have taken the unchanged case.
+  const uint64_t header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(leading) << 6) |
+                          static_cast<uint64_t>(sig_ & 63);
+  return {header, 13, delta >> trailing, sig_};
+}
+
+// REQUIRES: leading + trailing < 64.
+inline void XorAppender::SetWindow(int leading, int trailing) {
+  trailing_ = trailing;
+  sig_ = 64 - leading - trailing;
+  outside_ = ~((~uint64_t{0} >> (64 - sig_)) << trailing);
+}
+
+// Commits a sample: the appender's state, the header count and the chunk's view.
+inline void XorAppender::Publish(int64_t t, uint64_t vbits, uint64_t tdelta) {
   t_ = t;
   vbits_ = vbits;
   tdelta_ = tdelta;
   num_++;
-  // The header goes after the bit writer's word stores, which may have covered it.
-  std::string& buf = chunk_->owned_;
-  buf[0] = static_cast<char>(num_ >> 8);
-  buf[1] = static_cast<char>(num_);
-  chunk_->view_ = std::string_view(buf.data(), w.byte_size());
+  const size_t size = w_.byte_size();
+  // The bit stream starts after the header, so the writer never stores over it.
+  char* buf = chunk_->owned_.data();
+  StoreBE16(buf, static_cast<uint16_t>(num_));
+  chunk_->view_ = std::string_view(buf, size);
 }
 
-inline void XorAppender::WriteDeltaOfDelta(BitWriter* w, int64_t dod) {
-  const uint64_t u = static_cast<uint64_t>(dod);
-  if (dod == 0) {
-    w->WriteBit(false);
-  } else if (FitsBucket(dod, 14)) {
-    w->WriteBits((uint64_t{0b10} << 14) | (u & 0x3fff), 16);
-  } else if (FitsBucket(dod, 17)) {
-    w->WriteBits((uint64_t{0b110} << 17) | (u & 0x1ffff), 20);
-  } else if (FitsBucket(dod, 20)) {
-    w->WriteBits((uint64_t{0b1110} << 20) | (u & 0xfffff), 24);
-  } else {
-    w->WriteBits(0b1111, 4);
-    w->WriteBits(u, 64);
-  }
-}
-
-inline void XorAppender::WriteValue(BitWriter* w, uint64_t vbits) {
-  const uint64_t delta = vbits ^ vbits_;
-  if (delta == 0) {
-    w->WriteBit(false);
-    return;
-  }
-  // Leading zeros are stored in 5 bits, so clamp at 31.
-  const int leading = std::min(std::countl_zero(delta), 31);
-  const int trailing = std::countr_zero(delta);
-  if (leading_ != kNoWindow && leading >= leading_ && trailing >= trailing_) {
-    const int sig = 64 - leading_ - trailing_;
-    if (sig <= 62) {
-      w->WriteBits((uint64_t{0b10} << sig) | (delta >> trailing_), sig + 2);
-    } else {
-      w->WriteBits(0b10, 2);
-      w->WriteBits(delta >> trailing_, sig);
-    }
-    return;
-  }
-  leading_ = static_cast<uint8_t>(leading);
-  trailing_ = static_cast<uint8_t>(trailing);
-  const int sig = 64 - leading - trailing;
-  // 64 significant bits are written as 0: it cannot be confused with a real 0, which
-  // would have taken the delta == 0 branch.
-  const uint64_t header = (uint64_t{0b11} << 11) | (uint64_t(leading) << 6) | uint64_t(sig & 63);
-  if (sig <= 51) {
-    w->WriteBits((header << sig) | (delta >> trailing), sig + 13);
-  } else {
-    w->WriteBits(header, 13);
-    w->WriteBits(delta >> trailing, sig);
-  }
+// The buffer size to grow to. Doubling from 128 bytes takes up to three reallocations
+// (and copies) to reach a 120-sample chunk of noisy gauges; projecting the bytes per
+// sample so far onto the 120 samples upstream cuts at usually takes one, and keeps head
+// chunks close to their final size.
+size_t XorAppender::NextCapacity() const {
+  const size_t cap = w_.capacity();
+  if (num_ < 2 || num_ >= kTargetSamples) return 2 * cap;
+  const size_t projected =
+      w_.byte_size() * static_cast<size_t>(kTargetSamples) / static_cast<size_t>(num_);
+  return std::max(projected + projected / 8 + 2 * kMaxSampleBytes, cap + cap / 4);
 }
 
 XorChunk::XorChunk() : owned_(kInitialCapacity, '\0'), view_(owned_.data(), kHeaderSize) {}
@@ -326,6 +530,10 @@ Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
     view_ = owned_;
     is_view_ = false;
   }
+  if (view_.size() == kHeaderSize && NumSamples() == 0) {
+    // A new chunk (the common case, once per 120 samples): nothing to decode.
+    return std::unique_ptr<Appender>(new XorAppender(this, XorResumeState{}, kHeaderSize * 8));
+  }
   XorIterator it(view_, nullptr);
   while (it.Next() != ValueType::kNone) {
   }
@@ -338,7 +546,7 @@ Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
   if (bit_pos % 8 != 0) {
     owned_[bit_pos / 8] = static_cast<char>(owned_[bit_pos / 8] & (0xff << (8 - bit_pos % 8)));
   }
-  auto app = std::unique_ptr<Appender>(new XorAppender(this, it, bit_pos));
+  auto app = std::unique_ptr<Appender>(new XorAppender(this, it.resume_state(), bit_pos));
   view_ = std::string_view(owned_.data(), view_.size());  // the writer may have grown owned_
   return app;
 }
