@@ -156,7 +156,7 @@ struct Components {
                    tsdb::Head* h = head.load();
                    return h != nullptr && h->GetMetadata(ls, md);
                  }),
-        federation(&storage, flags.lookback_delta_ms, web_logger) {}
+        federation(&storage, flags.lookback_delta_ms, web_logger, &registry) {}
 
   static remote::WriteHandler::Options WriteOptions(Components* c) {
     remote::WriteHandler::Options opts;

@@ -1,6 +1,8 @@
 #include "web/federate/federate.h"
 
 #include <httplib.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,11 +37,35 @@ Federation::Response PlainError(int status, const std::string& msg) {
 
 }  // namespace
 
-Federation::Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger)
+Federation::Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger,
+                       prometheus::Registry* registry)
     : storage_(storage),
       lookback_delta_ms_(lookback_delta_ms),
       logger_(std::move(logger)),
-      external_labels_(std::make_shared<const std::map<std::string, std::string>>()) {}
+      external_labels_(std::make_shared<const std::map<std::string, std::string>>()) {
+  if (registry != nullptr) {
+    errors_ = &prometheus::BuildCounter()
+                   .Name("prometheus_web_federation_errors_total")
+                   .Help(
+                       "Total number of errors that occurred while sending federation "
+                       "responses.")
+                   .Register(*registry)
+                   .Add({});
+    warnings_ = &prometheus::BuildCounter()
+                     .Name("prometheus_web_federation_warnings_total")
+                     .Help(
+                         "Total number of warnings that occurred while sending federation "
+                         "responses.")
+                     .Register(*registry)
+                     .Add({});
+  }
+}
+
+Federation::Response Federation::Failure(const Status& s) const {
+  if (errors_ != nullptr) errors_->Increment();
+  logger_.Error("federation failed", {{"err", s.message()}});
+  return PlainError(500, s.message());
+}
 
 void Federation::SetExternalLabels(std::map<std::string, std::string> labels) {
   auto next = std::make_shared<const std::map<std::string, std::string>>(std::move(labels));
@@ -62,7 +88,7 @@ Federation::Response Federation::Serve(const std::vector<std::string>& match,
   }
   const int64_t mint = now_ms - lookback_delta_ms_, maxt = now_ms;
   Result<std::unique_ptr<storage::Querier>> q = storage_->NewQuerier(mint, maxt);
-  if (!q.ok()) return PlainError(500, q.status().message());
+  if (!q.ok()) return Failure(q.status());
 
   // A series matched by several selectors is federated once (upstream merges the sets).
   std::map<model::Labels, FederatedSample> by_series;
@@ -72,9 +98,6 @@ Federation::Response Federation::Serve(const std::vector<std::string>& match,
   for (const auto& matchers : sets) {
     if (matchers.empty()) continue;  // `{}`: the index selects nothing for no matchers
     std::unique_ptr<storage::SeriesSet> set = (*q)->Select(false, &hints, matchers);
-    for (const std::string& w : set->warnings()) {
-      logger_.Debug("federation select returned warnings", {{"warnings", w}});
-    }
     while (set->Next()) {
       const storage::Series& s = set->At();
       if (by_series.count(s.labels()) != 0) continue;
@@ -84,9 +107,14 @@ Federation::Response Federation::Serve(const std::vector<std::string>& match,
       if (FederatedSampleSample(s, mint, maxt, &t, &v, &err)) {
         by_series.emplace(s.labels(), FederatedSample{s.labels(), t, v});
       }
-      if (!err.ok()) return PlainError(500, err.message());
+      if (!err.ok()) return Failure(err);
     }
-    if (Status err = set->err(); !err.ok()) return PlainError(500, err.message());
+    if (Status err = set->err(); !err.ok()) return Failure(err);
+    // Warnings are final once the set is exhausted.
+    for (const std::string& w : set->warnings()) {
+      logger_.Debug("federation select returned warnings", {{"warnings", w}});
+      if (warnings_ != nullptr) warnings_->Increment();
+    }
   }
 
   std::vector<FederatedSample> samples;

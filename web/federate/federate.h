@@ -27,6 +27,11 @@
 #include "pkg/util/logger.h"
 #include "pkg/web/server.h"
 
+namespace prometheus {
+class Counter;
+class Registry;
+}  // namespace prometheus
+
 namespace kiln::web::federate {
 
 class Federation {
@@ -37,8 +42,10 @@ class Federation {
     std::string body;
   };
 
-  // `storage` must outlive this object.
-  Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger);
+  // `storage` (and `registry`, when given) must outlive this object. With a registry,
+  // prometheus_web_federation_errors_total and _warnings_total are registered in it.
+  Federation(storage::Queryable* storage, int64_t lookback_delta_ms, Logger logger,
+             prometheus::Registry* registry = nullptr);
 
   // The global.external_labels of the configuration now loaded.
   void SetExternalLabels(std::map<std::string, std::string> labels);
@@ -49,11 +56,15 @@ class Federation {
                  int64_t now_ms) const;
 
  private:
+  Response Failure(const Status& s) const;
+
   std::shared_ptr<const std::map<std::string, std::string>> ExternalLabels() const;
 
   storage::Queryable* const storage_;
   const int64_t lookback_delta_ms_;
   const Logger logger_;
+  prometheus::Counter* errors_ = nullptr;  // null without a registry
+  prometheus::Counter* warnings_ = nullptr;
   mutable std::mutex mu_;  // guards external_labels_ (the pointer, not the map it points to)
   std::shared_ptr<const std::map<std::string, std::string>> external_labels_;
 };

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <prometheus/registry.h>
 
 #include <chrono>
 #include <cmath>
@@ -110,6 +111,34 @@ TEST(FederationTest, BadSelectorIs400) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
   EXPECT_EQ(r.body, "1:3: parse error: unexpected end of input inside braces\n");
+}
+
+// Storage that cannot open a querier, to see the error path and its metric.
+class BrokenQueryable final : public storage::Queryable {
+ public:
+  Result<std::unique_ptr<storage::Querier>> NewQuerier(int64_t, int64_t) override {
+    return Status::IOError("disk on fire");
+  }
+};
+
+TEST(FederationTest, StorageErrorIs500AndCounted) {
+  BrokenQueryable q;
+  prometheus::Registry registry;
+  Federation f(&q, kLookback, QuietLogger(), &registry);
+  Federation::Response r = f.Serve({"a"}, "", kNow);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "disk on fire\n");
+  double errors = -1, warnings = -1;
+  for (const auto& fam : registry.Collect()) {
+    if (fam.name == "prometheus_web_federation_errors_total") {
+      errors = fam.metric.at(0).counter.value;
+    }
+    if (fam.name == "prometheus_web_federation_warnings_total") {
+      warnings = fam.metric.at(0).counter.value;
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(warnings, 0);
 }
 
 TEST(FederationTest, OverHttpWithRoutePrefix) {
