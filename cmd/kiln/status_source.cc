@@ -3,27 +3,14 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <fstream>
 #include <thread>
+
+#include "web/api/v1/server_status.h"
 
 namespace kiln {
 
 namespace {
-
-// Go's time.Time JSON form in UTC, e.g. "2026-11-22T00:10:50.123456789Z".
-std::string NowRfc3339() {
-  auto now = std::chrono::system_clock::now();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  std::snprintf(frac, sizeof frac, ".%09lldZ", static_cast<long long>(ns % 1'000'000'000));
-  return std::string(buf) + frac;
-}
 
 int64_t ThreadCount() {
   std::ifstream in("/proc/self/status");
@@ -46,14 +33,17 @@ std::vector<web::api::v1::TsdbStatus::Stat> ToStats(const std::vector<tsdb::Post
 
 }  // namespace
 
-KilnStatus::KilnStatus(const web::Flags& flags) : flags_(flags), start_time_(NowRfc3339()) {}
+// Go's time.RFC3339Nano (trailing zeros trimmed), as upstream prints startTime.
+KilnStatus::KilnStatus(const web::Flags& flags)
+    : flags_(flags), start_time_(web::api::v1::FormatRfc3339(std::chrono::system_clock::now())) {}
 
 void KilnStatus::ConfigLoaded(bool ok, std::string yaml) {
   std::lock_guard<std::mutex> l(mu_);
   last_reload_ok_ = ok;
   if (!ok) return;
   config_yaml_ = std::move(yaml);
-  last_config_time_ = NowRfc3339();
+  // Whole seconds, as upstream reads it back from the reload timestamp metric.
+  last_config_time_ = web::api::v1::FormatRfc3339(std::chrono::system_clock::now(), true);
 }
 
 std::string KilnStatus::ConfigYaml() {
