@@ -15,8 +15,15 @@ The harness drives what the live check needs to exercise, and records when it di
 - freeze() stops all change, so that queries evaluated late enough read only values that
   both servers scraped identically.
 Flags are read per request (not per tick), so a switch takes effect at a known instant.
+
+Content negotiation follows client_golang's promhttp handler: the body is gzipped when the
+scraper accepts gzip, and instance 0 (demo.promlabs.com:10000) serves OpenMetrics 1.0.0 to a
+scraper whose Accept header asks for it (promhttp with EnableOpenMetrics), while instances 1
+and 2 always serve the text format (promhttp's default, and upstream's demo). Both scrapers
+must then parse both formats, and ask for them the same way, to agree on the answers.
 """
 
+import gzip
 import http.server
 import os
 import sys
@@ -43,24 +50,49 @@ def _line(name, labels, value):
     return f"{name} {demo.fmt(float(value))}\n"
 
 
-def _header(family):
+TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+OPENMETRICS_INSTANCE = 0
+
+
+def _header(family, openmetrics):
     typ, help_ = demo.METADATA[family]
+    if openmetrics and typ == "counter" and family.endswith("_total"):
+        # OpenMetrics names a counter family without the _total its sample carries.
+        family = family[: -len("_total")]
     return f"# HELP {family} {help_}\n# TYPE {family} {typ}\n"
 
 
-def render(instance):
-    """The instance's current state as a text-format page, grouped by family."""
+def render(samples, openmetrics=False):
+    """One snapshot of an instance's samples (demo.Instance.samples(), which draws random
+    numbers: take it once per tick) as a page, grouped by family; without the intermittent
+    metric and, for OpenMetrics, without the closing # EOF: _page() adds both."""
     out = []
     family = None
-    for name, labels, value in instance.samples():
+    for name, labels, value in samples:
         if name in _NOT_EXPOSED:
             continue
         fam = demo.family_of(name)
         if fam != family:
-            out.append(_header(fam))
+            out.append(_header(fam, openmetrics))
             family = fam
         out.append(_line(name, labels, value))
     return "".join(out)
+
+
+def wants_openmetrics(accept):
+    """Whether an Accept header asks for OpenMetrics with a q above zero."""
+    for part in (accept or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if fields[0] != "application/openmetrics-text":
+            continue
+        q = [f for f in fields[1:] if f.startswith("q=")]
+        try:
+            if not q or float(q[0][2:]) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 class DemoExporter:
@@ -71,12 +103,13 @@ class DemoExporter:
         start_ms = int(time.time() * 1000)
         self._instances = [demo.Instance(i, start_ms) for i in range(len(demo.INSTANCES))]
         self._lock = threading.Lock()
-        self._pages = [render(i) for i in self._instances]
+        self._pages = [self._render(i) for i in range(len(self._instances))]
         self._intermittent = True
         self._failing = set()
         self._frozen = False
         self._stop = threading.Event()
         self._scrapes = [0] * len(self._instances)
+        self._requests = {}  # (User-Agent, Accept, Accept-Encoding) -> count
         self._servers = [self._make_server(i) for i in range(len(self._instances))]
         self._threads = []
 
@@ -88,15 +121,21 @@ class DemoExporter:
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 if self.path.split("?")[0] != "/metrics":
-                    self._reply(404, "text/plain; charset=utf-8", "not found\n")
+                    self._reply(404, "text/plain; charset=utf-8", b"not found\n", False)
                     return
-                status, body = exporter._page(index)
-                self._reply(status, "text/plain; version=0.0.4; charset=utf-8", body)
+                h = self.headers
+                status, ctype, body = exporter._page(
+                    index, h.get("User-Agent", ""), h.get("Accept", ""))
+                gz = "gzip" in h.get("Accept-Encoding", "")
+                self._reply(status, ctype, body.encode(), gz)
 
-            def _reply(self, status, ctype, body):
-                data = body.encode()
+            def _reply(self, status, ctype, data, gz):
+                if gz:
+                    data = gzip.compress(data)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                if gz:
+                    self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -108,15 +147,29 @@ class DemoExporter:
         server.daemon_threads = True
         return server
 
-    def _page(self, index):
+    def _render(self, index):
+        samples = list(self._instances[index].samples())
+        text = render(samples)
+        om = render(samples, openmetrics=True) if index == OPENMETRICS_INSTANCE else None
+        return text, om
+
+    def _page(self, index, user_agent, accept):
+        """(HTTP status, Content-Type, body) of one scrape."""
         with self._lock:
             self._scrapes[index] += 1
+            key = (user_agent, accept)
+            self._requests[key] = self._requests.get(key, 0) + 1
             if index in self._failing:
-                return 503, "demo instance failing on purpose (compliance live check)\n"
-            page = self._pages[index]
+                return (503, "text/plain; charset=utf-8",
+                        "demo instance failing on purpose (compliance live check)\n")
+            text, om = self._pages[index]
+            openmetrics = om is not None and wants_openmetrics(accept)
+            page = om if openmetrics else text
             if self._intermittent:
-                page += _header(_INTERMITTENT) + _line(_INTERMITTENT, {}, 1.0)
-            return 200, page
+                page += _header(_INTERMITTENT, openmetrics) + _line(_INTERMITTENT, {}, 1.0)
+            if openmetrics:
+                return 200, OPENMETRICS_TYPE, page + "# EOF\n"
+            return 200, TEXT_TYPE, page
 
     def _tick(self):
         while not self._stop.wait(self._tick_s):
@@ -126,7 +179,7 @@ class DemoExporter:
                 now_ms = int(time.time() * 1000)
                 for i, inst in enumerate(self._instances):
                     inst.advance(now_ms)
-                    self._pages[i] = render(inst)
+                    self._pages[i] = self._render(i)
 
     def addresses(self):
         """host:port of each instance, in demo.INSTANCES order."""
@@ -150,6 +203,11 @@ class DemoExporter:
     def scrapes(self):
         with self._lock:
             return list(self._scrapes)
+
+    def requests(self):
+        """{(User-Agent, Accept): number of scrapes} seen so far."""
+        with self._lock:
+            return dict(self._requests)
 
     def set_intermittent(self, present):
         with self._lock:

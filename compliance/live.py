@@ -470,6 +470,8 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
                                 frozen_at + interval_s + PRE_SLACK_S + POST_SLACK_S)
         print(f"live: evaluating at t0{t_eval - t0:+.1f}s, {t_eval - frozen_at:.1f}s into the "
               f"freeze; exporter served {sum(exporter.scrapes())} scrapes")
+        for (agent, accept), n in sorted(exporter.requests().items()):
+            print(f"live:   {n} scrapes by {agent!r}, Accept: {accept}")
         # A negative offset reads samples scraped after T: wait until both servers have
         # scraped every target since T, so that both have some (all frozen, all equal).
         time.sleep(max(0.0, t_eval + interval_s + POST_SLACK_S - time.time()))

@@ -3,6 +3,7 @@
 promtool), the comparison classes, and the timeline comparison and self-check on answers
 shaped like a server that writes no stale markers."""
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -18,10 +19,22 @@ import live  # noqa: E402
 from exporter import DemoExporter  # noqa: E402
 
 
-def fetch(addr, path="/metrics"):
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+def fetch(addr, path="/metrics", accept="", gz=False):
+    req = urllib.request.Request(f"http://{addr}{path}")
+    if accept:
+        req.add_header("Accept", accept)
+    if gz:
+        req.add_header("Accept-Encoding", "gzip")
     try:
-        with urllib.request.urlopen(f"http://{addr}{path}", timeout=10) as r:
-            return r.status, r.headers.get("Content-Type"), r.read().decode()
+        with urllib.request.urlopen(req, timeout=10) as r:
+            data = r.read()
+            if r.headers.get("Content-Encoding") == "gzip":
+                data = gzip.decompress(data)
+            return r.status, r.headers.get("Content-Type"), data.decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type"), e.read().decode()
 
@@ -49,6 +62,26 @@ class ExporterTest(unittest.TestCase):
                                       capture_output=True, text=True)
                 self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
         self.assertEqual(fetch(self.addrs[0], "/other")[0], 404)
+
+    def test_openmetrics_on_request_from_instance_0_and_gzip(self):
+        status, ctype, om = fetch(self.addrs[0], accept=PROMETHEUS_ACCEPT, gz=True)
+        self.assertEqual(status, 200)
+        self.assertEqual(ctype, "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        self.assertTrue(om.endswith("\ndemo_intermittent_metric 1\n# EOF\n"), om[-200:])
+        self.assertIn("# TYPE demo_cpu_usage_seconds counter\n", om)
+        self.assertIn('\ndemo_cpu_usage_seconds_total{mode="user"} ', om)
+        self.assertEqual(om.count("# EOF"), 1)
+        # The same values as the text page: only the counter's family name differs.
+        text = fetch(self.addrs[0])[2]
+        self.assertEqual([ln for ln in om.splitlines() if not ln.startswith("#")],
+                         [ln for ln in text.splitlines() if not ln.startswith("#")])
+        # Instances 1 and 2 answer in the text format whatever is asked for; q=0 refuses.
+        self.assertEqual(fetch(self.addrs[1], accept=PROMETHEUS_ACCEPT)[1],
+                         "text/plain; version=0.0.4; charset=utf-8")
+        self.assertEqual(fetch(self.addrs[0], accept="application/openmetrics-text;q=0")[1],
+                         "text/plain; version=0.0.4; charset=utf-8")
+        self.assertEqual(self.exporter.requests()[("Python-urllib/%d.%d" % sys.version_info[:2],
+                                                   PROMETHEUS_ACCEPT)], 2)
 
     def test_intermittent_metric_and_failure_follow_the_switches(self):
         self.assertIn("\ndemo_intermittent_metric 1\n", fetch(self.addrs[0])[2])
