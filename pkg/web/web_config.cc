@@ -6,6 +6,7 @@
 #include <array>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include "pkg/web/bcrypt.h"
@@ -45,11 +46,15 @@ class Reader {
                  const std::function<Status(const std::string&, const YAML::Node&)>& on_key) const {
     if (n.IsNull()) return Status::OK();
     if (!n.IsMap()) return Error(n, field, "expected a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : n) {
       if (!kv.first.IsScalar()) return Error(kv.first, field, "keys must be strings");
       std::string key = kv.first.Scalar();
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         return Error(kv.first, Join(field, key), "field not found");
+      }
+      if (!seen.insert(key).second) {
+        return Error(kv.first, Join(field, key), "key already set in map");
       }
       if (Status s = on_key(key, kv.second); !s.ok()) return s;
     }
@@ -66,12 +71,20 @@ class Reader {
     return Status::OK();
   }
 
+  // YAML 1.1 booleans, as Go's yaml.v2 resolves them.
   Status Bool(const YAML::Node& n, std::string_view field, bool* out) const {
-    std::string s;
-    if (!n.IsScalar() || !(s = n.Scalar(), s == "true" || s == "false")) {
+    static constexpr std::array<std::string_view, 9> kTrue = {"true", "True", "TRUE", "yes", "Yes",
+                                                              "YES",  "on",   "On",   "ON"};
+    static constexpr std::array<std::string_view, 9> kFalse = {
+        "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    if (std::find(kTrue.begin(), kTrue.end(), s) != kTrue.end()) {
+      *out = true;
+    } else if (std::find(kFalse.begin(), kFalse.end(), s) != kFalse.end()) {
+      *out = false;
+    } else {
       return Error(n, field, "expected true or false");
     }
-    *out = s == "true";
     return Status::OK();
   }
 
@@ -185,6 +198,10 @@ Status ParseHeaders(const Reader& r, const YAML::Node& n, WebConfig* cfg) {
     KILN_RETURN_IF_ERROR(r.String(kv.first, "http_server_config.headers", &name));
     KILN_RETURN_IF_ERROR(r.String(kv.second, "http_server_config.headers." + name, &value));
     KILN_RETURN_IF_ERROR(CheckHeader(r, kv.second, name, value));
+    for (const auto& h : cfg->headers) {
+      if (h.first == name)
+        return r.Error(kv.first, "http_server_config.headers." + name, "key already set in map");
+    }
     cfg->headers.emplace_back(name, value);
   }
   std::sort(cfg->headers.begin(), cfg->headers.end());
@@ -200,7 +217,9 @@ Status ParseUsers(const Reader& r, const YAML::Node& n, WebConfig* cfg) {
     const std::string field = "basic_auth_users." + user;
     KILN_RETURN_IF_ERROR(r.String(kv.second, field, &hash));
     if (Status s = CheckBcryptHash(hash); !s.ok()) return r.Error(kv.second, field, s.message());
-    cfg->users[user] = hash;
+    if (!cfg->users.emplace(user, hash).second) {
+      return r.Error(kv.first, field, "key already set in map");
+    }
   }
   return Status::OK();
 }

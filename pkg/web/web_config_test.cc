@@ -108,6 +108,20 @@ TEST(WebConfigTest, ErrorsNameFileFieldAndLine) {
             "web config file \"/etc/kiln/web.yml\": basic_auth_users.bob: hashedSecret too short "
             "to be a bcrypted password (line 2)");
   EXPECT_NE(ErrorOf("a: [").find("invalid YAML"), std::string::npos);
+  EXPECT_EQ(ErrorOf(std::string("basic_auth_users:\n  bob: ") + kGoHash + "\n  bob: " + kGoHash),
+            "web config file \"/etc/kiln/web.yml\": basic_auth_users.bob: key already set in map "
+            "(line 3)");
+  EXPECT_NE(ErrorOf("http_server_config: {}\nhttp_server_config: {}").find("already set"),
+            std::string::npos);
+}
+
+TEST(WebConfigTest, Yaml11Booleans) {
+  Result<WebConfig> c = ParseWebConfig("http_server_config:\n  http2: no\n", "w.yml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->http2);
+  c = ParseWebConfig("tls_server_config:\n  prefer_server_cipher_suites: Off\n", "w.yml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->tls.prefer_server_cipher_suites);
 }
 
 TEST(WebConfigTest, LoadMissingFile) {
