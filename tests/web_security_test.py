@@ -9,6 +9,8 @@ the same questions with curl --cacert:
   * configured response headers on every answer
   * plain HTTP against the TLS port is not served (Go's fixed 400 answer, same bytes)
   * a certificate from another CA is refused by curl
+  * with client_auth_type RequireAndVerifyClientCert: a client certificate from the configured
+    CA is served, none or one from another CA is refused, by both servers
 
 Status codes and the security-relevant headers must be identical. Then bad web configs: both
 servers must refuse to start (non-zero exit), and Kiln's message must name the file and field.
@@ -42,13 +44,14 @@ def make_pki(d, name):
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     run(["openssl", "req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt",
          "-days", "1", "-subj", f"/CN={name}"])
-    run(["openssl", "req", *ec, "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr",
-         "-subj", "/CN=127.0.0.1"])
     with open(f"{d}/san.ext", "w") as f:
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run(["openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey",
-         f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/server.crt", "-days", "1",
-         "-extfile", f"{d}/san.ext"])
+    for who in ("server", "client"):
+        run(["openssl", "req", *ec, "-keyout", f"{d}/{who}.key", "-out", f"{d}/{who}.csr",
+             "-subj", f"/CN={who}"])
+        run(["openssl", "x509", "-req", "-in", f"{d}/{who}.csr", "-CA", f"{d}/ca.crt", "-CAkey",
+             f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/{who}.crt", "-days", "1",
+             "-extfile", f"{d}/san.ext"])
 
 
 def bcrypt_hash(password):
@@ -77,12 +80,12 @@ def curl(url, ca, *extra):
     return 0, status, hdrs, body
 
 
-def wait_ready(srv, ca, auth):
+def wait_ready(srv, ca, auth, *extra):
     deadline = time.time() + 60
     while time.time() < deadline:
         if srv.proc.poll() is not None:
             raise AssertionError(f"exited with {srv.proc.returncode}:\n{srv.read_log()}")
-        rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/-/ready", ca, "-u", auth)
+        rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/-/ready", ca, "-u", auth, *extra)
         if rc == 0 and status == 200:
             return
         time.sleep(0.2)
@@ -187,6 +190,42 @@ def main():
             failures.append("curl accepted the server certificate with another CA")
         else:
             print(f"ok  untrusted CA refused by curl (rc {rc})")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+
+    # Client certificates: RequireAndVerifyClientCert against the same CA on both servers.
+    mtls = f"{tmp}/web_mtls.yml"
+    with open(mtls, "w") as f:
+        f.write("tls_server_config:\n  cert_file: pki/server.crt\n  key_file: pki/server.key\n"
+                "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: pki/ca.crt\n")
+    servers = {}
+    try:
+        servers["prometheus"] = e2e_lib.Server(
+            ["/usr/bin/prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/p2",
+             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={mtls}",
+             "--log.level=warn"], f"{tmp}/prom2.log")
+        servers["kiln"] = e2e_lib.Server(
+            [kiln_bin, f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/k2",
+             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={mtls}"],
+            f"{tmp}/kiln2.log")
+        own = ["--cert", f"{tmp}/pki/client.crt", "--key", f"{tmp}/pki/client.key"]
+        for srv in servers.values():
+            wait_ready(srv, ca, "x:y", *own)
+        for name, extra, want_ok in [("client certificate from the CA", own, True),
+                                     ("no client certificate", [], False),
+                                     ("client certificate from another CA",
+                                      ["--cert", f"{tmp}/other/client.crt",
+                                       "--key", f"{tmp}/other/client.key"], False)]:
+            got = {}
+            for sname, srv in servers.items():
+                rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/api/v1/query?query=1",
+                                        ca, *extra)
+                got[sname] = rc == 0 and status == 200
+            if got["kiln"] != want_ok or got["prometheus"] != want_ok:
+                failures.append(f"mTLS '{name}': want served={want_ok}, got {got}")
+            else:
+                print(f"ok  mTLS {name}: {'served' if want_ok else 'refused'} by both")
     finally:
         for srv in servers.values():
             srv.stop()
