@@ -5,7 +5,7 @@ JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 LISTEN    ?= 0.0.0.0:9090
 
-.PHONY: all deps build test run bench asan asan-test fuzz-parser format compliance clean
+.PHONY: all deps build test run bench asan asan-test fuzz-parser fuzz-textparse format compliance clean
 
 all: build
 
@@ -41,6 +41,11 @@ asan-test: asan
 # libFuzzer on the PromQL parser under ASan + UBSan, 10 minutes (FUZZ_SECONDS to change).
 fuzz-parser: deps
 	bash scripts/fuzz-parser.sh
+
+# libFuzzer on the text, OpenMetrics and protobuf scrape parsers under ASan + UBSan, one after
+# another, FUZZ_SECONDS (600) each.
+fuzz-textparse: deps
+	bash scripts/fuzz-textparse.sh
 
 compliance: build
 	/usr/bin/python3 compliance/run.py --build-dir $(BUILD_DIR) --live-seconds 180

@@ -37,6 +37,27 @@ void AttachTargetLabels(model::LabelsBuilder* b, const model::Labels& target, bo
   }
 }
 
+// Upstream's Labels.IsValid under the job's metric_name_validation_scheme: a valid metric
+// name, valid label names, values that are UTF-8. The text parsers' grammar already rules out
+// bad names, but a protobuf page can carry any bytes, and any page bad UTF-8 in values.
+bool ValidSeriesLabels(const model::Labels& lset, relabel::NameValidation scheme) {
+  for (const auto& l : lset) {
+    if (l.name == model::kMetricName) {
+      if (scheme == relabel::NameValidation::kLegacy
+              ? !model::IsValidLegacyMetricName(l.value)
+              : !relabel::IsValidLabelName(l.value, relabel::NameValidation::kUtf8)) {
+        return false;
+      }
+    } else if (!relabel::IsValidLabelName(l.name, scheme)) {
+      return false;
+    }
+    // Values are never empty here (an empty value removes the label), so the UTF-8 name rule
+    // is exactly "valid UTF-8".
+    if (!relabel::IsValidLabelName(l.value, relabel::NameValidation::kUtf8)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status ScrapeLoop::Append(storage::Appender* app, std::string_view body,
@@ -123,6 +144,15 @@ Status ScrapeLoop::AddSeries(std::string_view text, ScrapeCache::Entry** entry) 
   model::Labels lset;
   if (keep) {
     lset = builder_.Build();
+    if (!lset.empty()) {
+      if (lset.MetricName().empty()) return Status::BadData("missing metric name (__name__ label)");
+      const auto scheme = cfg_->metric_name_validation_scheme == "legacy"
+                              ? relabel::NameValidation::kLegacy
+                              : relabel::NameValidation::kUtf8;
+      if (!ValidSeriesLabels(lset, scheme)) {
+        return Status::BadData("invalid metric name or label names: " + lset.ToString());
+      }
+    }
     KILN_RETURN_IF_ERROR(CheckLabelLimits(text, lset));
   }
   ScrapeCache::Entry* e = cache_.Add(text);

@@ -14,6 +14,7 @@
 #include "pkg/model/value.h"
 #include "pkg/scrape/api_json.h"
 #include "pkg/scrape/manager.h"
+#include "pkg/textparse/metrics.pb.h"
 #include "pkg/tsdb/head.h"
 #include "pkg/tsdb/head_test_util.h"
 
@@ -248,6 +249,53 @@ TEST_F(ScrapeLoopTest, MetricRelabelingDropsAndLabelLimits) {
   loop_->ScrapeAndReport(3000);
   EXPECT_EQ(loop_->target()->last_error(),
             "label_limit exceeded (metric: many{a=\"1\",b=\"2\"}, number of labels: 5, limit: 3)");
+}
+
+// Fuzz finding: a protobuf page can carry any bytes as names; the parser fails the scrape
+// on empty or non-UTF-8 ones (upstream's message). Labels the text grammar accepts but the
+// job's metric_name_validation_scheme does not, and bad UTF-8 in a text page's label value,
+// fail it in the loop, as upstream's Labels.IsValid check does.
+TEST_F(ScrapeLoopTest, InvalidLabelsFailTheScrape) {
+  address_ = exporter_.address();
+  MakeLoop();
+  io::prometheus::client::MetricFamily mf;
+  mf.set_name("x");
+  mf.set_type(io::prometheus::client::GAUGE);
+  auto* m = mf.add_metric();
+  auto* l = m->add_label();
+  l->set_name("");
+  l->set_value("v");
+  m->mutable_gauge()->set_value(1);
+  std::string msg = mf.SerializeAsString();
+  ASSERT_LT(msg.size(), 128u);
+  const std::string proto =
+      "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+      "encoding=delimited";
+  exporter_.Serve(std::string(1, static_cast<char>(msg.size())) + msg, 200, proto);
+  loop_->ScrapeAndReport(1000);
+  EXPECT_EQ(Values(S("up")), (V{"1000:0"}));
+  EXPECT_TRUE(Query("x").empty());
+  EXPECT_EQ(loop_->target()->last_error(), "invalid label name: ");
+
+  mf.mutable_metric(0)->mutable_label(0)->set_name("a");
+  msg = mf.SerializeAsString();
+  exporter_.Serve(std::string(1, static_cast<char>(msg.size())) + msg, 200, proto);
+  loop_->ScrapeAndReport(2000);
+  EXPECT_EQ(Values(S("x", "a=\"v\", ")), (V{"2000:1"}));
+
+  exporter_.Serve("y{a=\"\xff\"} 1\n");
+  loop_->ScrapeAndReport(3000);
+  EXPECT_EQ(Values(S("up")), (V{"1000:0", "2000:1", "3000:0"}));
+  EXPECT_TRUE(loop_->target()->last_error().starts_with("invalid metric name or label names: "))
+      << loop_->target()->last_error();
+
+  loop_.reset();
+  MakeLoop("  metric_name_validation_scheme: legacy\n");
+  exporter_.Serve("{\"my.metric\"} 1\n");
+  loop_->ScrapeAndReport(4000);
+  EXPECT_EQ(Values(S("up")).back(), "4000:0");
+  EXPECT_TRUE(loop_->target()->last_error().starts_with("invalid metric name or label names: "))
+      << loop_->target()->last_error();
 }
 
 TEST_F(ScrapeLoopTest, HonorTimestampsAndOutOfOrder) {

@@ -5,6 +5,7 @@
 namespace kiln::textparse {
 namespace {
 
+using internal::GoFloatToInt64;
 using internal::ParseGoFloat;
 
 constexpr std::pair<std::string_view, model::MetricType> kTypes[] = {
@@ -111,7 +112,7 @@ bool OpenMetricsParser::ParseTimestamp(std::string_view tok, model::Timestamp* o
     s_.Fail("invalid timestamp \"" + std::string(tok) + "\"");
     return false;
   }
-  *out = static_cast<model::Timestamp>(secs * 1000);  // truncates like Go's int64()
+  *out = GoFloatToInt64(secs * 1000);
   return true;
 }
 
@@ -199,7 +200,7 @@ std::optional<model::Timestamp> OpenMetricsParser::CreatedTimestamp() {
     if (!ahead.IsCreatedSeries()) continue;
     ahead.Labels(&b);
     if (b.Build().Without({"__name__"}) == want) {
-      return static_cast<model::Timestamp>(ahead.value_ * 1000);
+      return GoFloatToInt64(ahead.value_ * 1000);
     }
   }
   return std::nullopt;

@@ -42,7 +42,10 @@ void AppendEscaped(std::string* out, std::string_view v) {
 }
 
 model::Timestamp ToMillis(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+  // Go's int64 arithmetic wraps around on overflow; unsigned arithmetic does the same here
+  // without C++'s undefined behaviour for a crafted seconds value.
+  return static_cast<model::Timestamp>(static_cast<uint64_t>(ts.seconds()) * 1000u +
+                                       static_cast<uint64_t>(ts.nanos() / 1000000));
 }
 
 bool NeedsInfBucket(const pb::Histogram& h) {
@@ -52,6 +55,19 @@ bool NeedsInfBucket(const pb::Histogram& h) {
 double HistogramCount(const pb::Histogram& h) {
   return h.sample_count_float() > 0 ? h.sample_count_float()
                                     : static_cast<double>(h.sample_count());
+}
+
+// Appends a metric or label name as the text format writes it: bare when it is a legacy name,
+// quoted and escaped otherwise. Quoting keeps the series text unambiguous (equal text ⇒ equal
+// labels) for UTF-8 names holding `{`, `,`, `=` or `"`.
+void AppendName(std::string* out, std::string_view name) {
+  if (model::IsValidLegacyMetricName(name)) {
+    out->append(name);
+    return;
+  }
+  out->push_back('"');
+  AppendEscaped(out, name);
+  out->push_back('"');
 }
 
 }  // namespace
@@ -87,6 +103,31 @@ bool ProtobufParser::ReadFamily() {
   pos_ += len;
   metric_ = 0;
   sub_ = -1;
+  // The wire type of names and values is bytes; the storage needs UTF-8. Upstream's
+  // messages.
+  const std::string& name = mf_.name();
+  if (name.empty() || !internal::IsValidUtf8(name)) {
+    Fail("invalid metric name: " + name);
+    return false;
+  }
+  if (!internal::IsValidUtf8(mf_.help())) {
+    std::string quoted;
+    model::AppendGoQuoted(&quoted, name);
+    Fail("invalid help for metric " + quoted + ": " + mf_.help());
+    return false;
+  }
+  for (const pb::Metric& m : mf_.metric()) {
+    for (const pb::LabelPair& l : m.label()) {
+      if (l.name().empty() || !internal::IsValidUtf8(l.name())) {
+        Fail("invalid label name: " + l.name());
+        return false;
+      }
+      if (!internal::IsValidUtf8(l.value())) {
+        Fail("invalid label value: " + l.value());
+        return false;
+      }
+    }
+  }
   return true;
 }
 
@@ -199,12 +240,21 @@ void ProtobufParser::Describe(const pb::Metric& m, int sub) {
   } else {
     value_ = m.untyped().value();
   }
-  // The series text, in exposition syntax, rebuilt in a reused buffer.
-  series_ = name_;
-  if (m.label_size() == 0 && extra_name_.empty()) return;
-  series_ += '{';
+  // The series text, in exposition syntax (UTF-8 names quoted, as text 1.0 writes them),
+  // rebuilt in a reused buffer.
+  series_.clear();
+  const bool bare_name = model::IsValidLegacyMetricName(name_);
+  if (bare_name) {
+    series_ = name_;
+    if (m.label_size() == 0 && extra_name_.empty()) return;
+    series_ += '{';
+  } else {
+    series_ += '{';
+    AppendName(&series_, name_);
+    series_ += ',';
+  }
   for (const auto& l : m.label()) {
-    series_ += l.name();
+    AppendName(&series_, l.name());
     series_ += "=\"";
     AppendEscaped(&series_, l.value());
     series_ += "\",";

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 #include <sstream>
@@ -313,6 +314,61 @@ TEST(ProtobufParserTest, SeriesTextIdentifiesSeries) {
   EXPECT_TRUE(seen.contains("requests_total{path=\"/a\\\"b\"}"));
 }
 
+// Fuzz findings: label pairs are bytes on the wire. Names and values must be UTF-8 and
+// names non-empty (upstream's messages), and UTF-8 names that hold delimiters are quoted in
+// the series text so different label sets never share it (the scrape cache's key).
+TEST(ProtobufParserTest, ValidatesNamesAndKeepsSeriesTextUnambiguous) {
+  auto family = [](const std::string& name, std::vector<std::pair<std::string, std::string>> ls) {
+    pb::MetricFamily mf;
+    mf.set_name(name);
+    mf.set_type(pb::GAUGE);
+    auto* m = mf.add_metric();
+    for (const auto& [n, v] : ls) {
+      auto* l = m->add_label();
+      l->set_name(n);
+      l->set_value(v);
+    }
+    m->mutable_gauge()->set_value(1);
+    return mf;
+  };
+  auto series_text = [](const pb::MetricFamily& mf) {
+    std::string in = Delimited({mf});
+    ProtobufParser p(in);
+    double v;
+    std::optional<model::Timestamp> ts;
+    for (Entry e; (e = p.Next()) != Entry::kEOF;) {
+      if (e == Entry::kInvalid) return "error: " + p.err().message();
+      if (e == Entry::kSeries) return std::string(p.Series(&v, &ts));
+    }
+    return std::string("none");
+  };
+  const std::string a = series_text(family("x", {{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(a, "x{a=\"1\",b=\"2\"}");
+  EXPECT_EQ(series_text(family("x", {{"a=\"1\",b", "2"}})), "x{\"a=\\\"1\\\",b\"=\"2\"}");
+  EXPECT_EQ(series_text(family("x{a=\"1\",b=\"2\"}", {})), "{\"x{a=\\\"1\\\",b=\\\"2\\\"}\"}");
+  EXPECT_EQ(series_text(family("my.metric", {{"a.b", "v"}})), "{\"my.metric\",\"a.b\"=\"v\"}");
+
+  EXPECT_EQ(series_text(family("", {})), "error: invalid metric name: ");
+  EXPECT_EQ(series_text(family("x\xff", {})), "error: invalid metric name: x\xff");
+  EXPECT_EQ(series_text(family("x", {{"", "v"}})), "error: invalid label name: ");
+  EXPECT_EQ(series_text(family("x", {{"a", "\xc3("}})), "error: invalid label value: \xc3(");
+  pb::MetricFamily bad_help = family("x", {});
+  bad_help.set_help("\xed\xa0\x80");  // a UTF-16 surrogate
+  EXPECT_EQ(series_text(bad_help), "error: invalid help for metric \"x\": \xed\xa0\x80");
+}
+
+TEST(FormatTest, IsValidUtf8MatchesGo) {
+  for (const char* ok : {"", "abc", "h\xc3\xa9llo", "\xe2\x98\x83", "\xf0\x9f\x98\x80",
+                         "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(internal::IsValidUtf8(ok)) << ok;
+  }
+  for (const char* bad :
+       {"\xff", "\xc0\x80", "\xc3", "\xe0\x80\x80", "\xed\xa0\x80", "\xf0\x80\x80\x80",
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "a\x80", "\xe2\x98"}) {
+    EXPECT_FALSE(internal::IsValidUtf8(bad)) << bad;
+  }
+}
+
 TEST(ProtobufParserTest, Truncated) {
   std::string in = Delimited(SampleFamilies());
   in.resize(in.size() - 3);
@@ -361,6 +417,68 @@ TEST(NewParserTest, ContentTypeSelection) {
 
 // Random byte edits of valid inputs must never crash, loop, or read out of bounds (run this
 // under KILN_SANITIZE to check the latter); every run ends in kEOF or kInvalid.
+// Inputs libFuzzer found (pkg/textparse/testdata/fuzz/<format>/regression-*, also fuzz
+// seeds): each must parse to its end; the ASan/UBSan build (make asan-test) checks it does so
+// without undefined behaviour.
+TEST(FuzzRegressionTest, InputsParseToTheEnd) {
+  const std::vector<std::pair<std::string, std::string>> formats = {
+      {"prom", "text/plain; version=0.0.4"},
+      {"openmetrics", "application/openmetrics-text; version=1.0.0"},
+      {"protobuf",
+       "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+       "encoding=delimited"}};
+  const char* src = std::getenv("KILN_SOURCE_DIR");
+  int n = 0;
+  for (const auto& [dir, content_type] : formats) {
+    std::filesystem::path base =
+        std::filesystem::path(src ? src : ".") / "pkg/textparse/testdata/fuzz" / dir;
+    for (const auto& f : std::filesystem::directory_iterator(base)) {
+      if (!f.path().filename().string().starts_with("regression-")) continue;
+      std::string in = TestData("fuzz/" + dir + "/" + f.path().filename().string());
+      auto p = NewParser(in, content_type, "");
+      ASSERT_TRUE(p.ok());
+      std::string out = Dump(p->get());
+      EXPECT_TRUE(out.ends_with("eof\n") || out.find("error: ") != std::string::npos) << f.path();
+      ++n;
+    }
+  }
+  EXPECT_GT(n, 0);
+}
+
+TEST(FuzzRegressionTest, OutOfRangeTimestampsBecomeGoMinInt64) {
+  // Go's int64() of a float beyond int64 (or NaN) is math.MinInt64 on amd64; the sample then
+  // fails its append as out of bounds instead of failing the scrape, as upstream.
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(internal::GoFloatToInt64(1.5444e64), kMin);
+  EXPECT_EQ(internal::GoFloatToInt64(-1e19), kMin);
+  EXPECT_EQ(internal::GoFloatToInt64(9223372036854775808.0), kMin);
+  EXPECT_EQ(internal::GoFloatToInt64(NAN), kMin);
+  EXPECT_EQ(internal::GoFloatToInt64(-9223372036854775808.0), kMin);
+  EXPECT_EQ(internal::GoFloatToInt64(1520879607789.9), 1520879607789);
+  EXPECT_EQ(internal::GoFloatToInt64(-2.7), -2);
+
+  std::string om =
+      "# TYPE a counter\na_total 1 15444444444444444444444444444444444444444444444444444444.5\n"
+      "a_created 1e300\n# EOF\n";
+  OpenMetricsParser p(om);
+  EXPECT_EQ(Dump(&p),
+            "type: a counter\n"
+            "series: {__name__=\"a_total\"} 1.0 @-9223372036854775808 ct=-9223372036854775808\n"
+            "series: {__name__=\"a_created\"} 1e+300\neof\n");
+
+  // A protobuf created timestamp whose milliseconds overflow int64 wraps around as in Go.
+  pb::MetricFamily mf;
+  mf.set_name("c_total");
+  mf.set_type(pb::COUNTER);
+  auto* m = mf.add_metric();
+  m->mutable_counter()->set_value(1);
+  m->mutable_counter()->mutable_created_timestamp()->set_seconds(
+      std::numeric_limits<int64_t>::max());
+  std::string in = Delimited({mf});
+  ProtobufParser pp(in);
+  EXPECT_NE(Dump(&pp).find("series: {__name__=\"c_total\"} 1.0 ct=-1000\n"), std::string::npos);
+}
+
 TEST(ParserTest, SurvivesMutatedInput) {
   const std::vector<std::pair<std::string, std::string>> seeds = {
       {"text/plain", TestData("tricky.prom")},
