@@ -6,9 +6,12 @@ one series carrying an external label's name), and answer the same match[] sets.
 compared byte for byte after sorting the sample lines inside each `# TYPE` family (Prometheus
 orders series of one name by an unstable sort); status codes, Content-Type and error texts
 must be identical. The protobuf exposition is compared the same way (each family's fields byte
-for byte, its metrics as a sorted list of encoded messages)."""
+for byte, its metrics as a sorted list of encoded messages). Finally a third Prometheus scrapes
+Kiln's /federate (honor_labels) and must hold exactly the federated series and values."""
 
 import argparse
+import json
+import math
 import os
 import shutil
 import struct
@@ -137,6 +140,29 @@ def proto_families(buf):
     return out
 
 
+def parse_labels(text):
+    """`a="x",b="y\\"z"` (text-format label pairs) -> [(name, unescaped value)]."""
+    out, i = [], 0
+    while i < len(text):
+        eq = text.index("=", i)
+        name, i, value = text[i:eq], eq + 2, []
+        while text[i] != '"':
+            if text[i] == "\\":
+                value.append({"n": "\n", "\\": "\\", '"': '"'}[text[i + 1]])
+                i += 2
+            else:
+                value.append(text[i])
+                i += 1
+        out.append((name, "".join(value)))
+        i += 2  # closing quote and comma
+    return out
+
+
+def same_value(a, b):
+    fa, fb = float(a), float(b)
+    return (math.isnan(fa) and math.isnan(fb)) or fa == fb
+
+
 def canonical(body):
     """The body with the sample lines of each family sorted; family order is kept."""
     out, family = [], []
@@ -218,6 +244,61 @@ def main():
                 failures.append(f"{'POST' if data else 'GET'} {path}: prometheus {codes[0]}, kiln {codes[1]}")
             else:
                 print(f"ok  {codes[0]} {'POST' if data else 'GET'} {path}")
+
+        # The real use: a Prometheus scrapes Kiln's /federate (honor_labels, as the federation
+        # docs configure it) and ends up with the same series and values.
+        fed_cfg = os.path.join(tmp, "federating.yml")
+        with open(fed_cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: federate\n"
+                    "    honor_labels: true\n    metrics_path: /pfx/federate\n"
+                    "    params:\n      'match[]': ['{__name__=~\"fed_.*\"}']\n"
+                    f"    static_configs:\n      - targets: ['127.0.0.1:{kiln.port}']\n")
+        global_prom = e2e_lib.Server(["/usr/bin/prometheus", f"--config.file={fed_cfg}",
+                                      f"--storage.tsdb.path={tmp}/global",
+                                      "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                     os.path.join(tmp, "global.log"))
+        try:
+            global_prom.wait_ready()
+            want = {"fed_a", "fed_b", "fed_e", "fed_f", "fed_g"}
+            deadline, seen = time.time() + 30, {}
+            while time.time() < deadline:
+                q = urllib.parse.quote('{__name__=~"fed_.*"}')
+                _, _, body = get(f"{global_prom.url}/api/v1/query?query={q}")
+                seen = {}
+                for r in json.loads(body)["data"]["result"]:
+                    m = dict(r["metric"])
+                    seen[tuple(sorted(m.items()))] = r["value"][1]
+                if {dict(k)["__name__"] for k in seen} == want:
+                    break
+                time.sleep(0.5)
+            # Same series as Kiln federates (external labels included), same values.
+            expected = {}
+            _, _, text = get(kiln.url + PREFIX + "/federate?match[]=" +
+                             urllib.parse.quote('{__name__=~"fed_.*"}'))
+            for line in text.splitlines():
+                if line.startswith("#"):
+                    continue
+                name, _, rest = line.partition("{")
+                labels_part, _, tail = rest.rpartition("} ")
+                labels = dict(parse_labels(labels_part))
+                # instance="" keeps the scraper's instance label off; a missing job gets the
+                # scrape job's name (honor_labels keeps only what the exposition carries).
+                labels = {k: v for k, v in labels.items() if v != ""}
+                labels.setdefault("job", "federate")
+                labels["__name__"] = name
+                expected[tuple(sorted(labels.items()))] = tail.split(" ")[0]
+            missing = set(expected) - set(seen)
+            wrong = {k for k in set(expected) & set(seen)
+                     if not same_value(expected[k], seen[k])}
+            if missing or wrong or len(seen) != len(expected):
+                failures.append(f"federating Prometheus: missing {missing}, unexpected "
+                                f"{set(seen) - set(expected)}, wrong {wrong}, "
+                                f"seen {len(seen)} of {len(expected)}")
+            else:
+                print(f"ok  a federating Prometheus 2.42 ingested Kiln's /federate "
+                      f"({len(seen)} series, values equal)")
+        finally:
+            global_prom.stop()
     finally:
         for srv in (prom, kiln):
             if srv is not None:
