@@ -141,14 +141,13 @@ def runtime_info(pd, kd):
 
 def active_targets(pd, kd):
     """/targets of two servers scraping the same target: everything but the moment and
-    duration of the last scrape, and upstream's globalUrl (Prometheus replaces a loopback
-    host with its own hostname there; Kiln does not yet, see the report of issue 5).
-    droppedTargetCounts is new in 3.x."""
+    duration of the last scrape (globalUrl included: both put their hostname in place of
+    the loopback address). droppedTargetCounts is new in 3.x."""
     def norm(d):
         out = []
         for t in d["activeTargets"]:
             t = dict(t)
-            for key in ("lastScrape", "lastScrapeDuration", "globalUrl"):
+            for key in ("lastScrape", "lastScrapeDuration"):
                 t.pop(key)
             out.append(t)
         return out

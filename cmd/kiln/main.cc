@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -143,6 +144,28 @@ Result<std::unique_ptr<tsdb::DB>> OpenStorage(const web::Flags& flags,
   return db;
 }
 
+// Upstream's computeExternalURL, for targets' globalUrl: --web.external-url, else
+// http://<hostname>:<listen port>.
+scrape::GlobalUrlOptions GlobalUrls(const web::Flags& flags) {
+  scrape::GlobalUrlOptions o;
+  o.listen_address = flags.listen_address;
+  std::string url = flags.external_url;
+  if (url.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) return o;
+    const size_t colon = flags.listen_address.rfind(':');
+    if (colon == std::string::npos) return o;
+    url = "http://" + std::string(host) + ":" + flags.listen_address.substr(colon + 1);
+  }
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return o;
+  const size_t host_start = scheme_end + 3;
+  const size_t host_end = std::min(url.find('/', host_start), url.size());
+  o.scheme = url.substr(0, scheme_end);
+  o.host = url.substr(host_start, host_end - host_start);
+  return o;
+}
+
 // Everything the web server's routes reference; lives as long as the server.
 struct Components {
   Components(const web::Flags& flags, const config::Config& cfg, const Logger& web_logger)
@@ -204,7 +227,7 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
   api.engine = &c->query_engine;
   api.status = &c->status;
   api.metadata = &c->family_metadata;
-  api.targets = c->scraping.TargetsHandler();
+  api.targets = c->scraping.TargetsHandler(GlobalUrls(flags));
   api.scrape_pools = c->scraping.ScrapePoolsHandler();
   api.targets_metadata = c->scraping.TargetsMetadataHandler();
   api.build_info = web::GetBuildInfo();

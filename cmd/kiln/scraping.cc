@@ -57,11 +57,12 @@ std::shared_ptr<scrape::ScrapeManager> Scraping::scrape() const {
   return scrape_;
 }
 
-v1::EndpointHandler Scraping::TargetsHandler() {
-  return [this](const v1::ApiRequest& r) {
+v1::EndpointHandler Scraping::TargetsHandler(scrape::GlobalUrlOptions global) {
+  return [this, global = std::move(global)](const v1::ApiRequest& r) {
     auto m = scrape();
     if (m == nullptr) return RawJson(R"({"activeTargets":[],"droppedTargets":[]})");
-    return RawJson(scrape::TargetsJson(*m, r.FormValue("state"), r.FormValue("scrapePool")));
+    return RawJson(
+        scrape::TargetsJson(*m, r.FormValue("state"), r.FormValue("scrapePool"), global));
   };
 }
 

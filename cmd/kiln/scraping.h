@@ -11,6 +11,7 @@
 
 #include "pkg/config/config.h"
 #include "pkg/discovery/manager.h"
+#include "pkg/scrape/api_json.h"
 #include "pkg/scrape/manager.h"
 #include "web/api/v1/api.h"
 
@@ -29,7 +30,8 @@ class Scraping {
   // Discovery first, so no update reaches a stopped scrape manager.
   void Stop();
 
-  web::api::v1::EndpointHandler TargetsHandler();
+  // `global`: how targets' globalUrl is derived (scrape::GlobalUrl).
+  web::api::v1::EndpointHandler TargetsHandler(scrape::GlobalUrlOptions global);
   web::api::v1::EndpointHandler ScrapePoolsHandler();
   web::api::v1::EndpointHandler TargetsMetadataHandler();
 

@@ -23,7 +23,8 @@ void AppendLabels(std::string* out, const model::Labels& ls) {
   out->push_back('}');
 }
 
-void AppendActive(std::string* out, const std::string& pool, const Target& t) {
+void AppendActive(std::string* out, const std::string& pool, const Target& t,
+                  const GlobalUrlOptions& global) {
   *out += "{\"discoveredLabels\":";
   AppendLabels(out, t.discovered_labels());
   *out += ",\"labels\":";
@@ -33,7 +34,7 @@ void AppendActive(std::string* out, const std::string& pool, const Target& t) {
   *out += ",\"scrapeUrl\":";
   AppendJsonString(out, t.url());
   *out += ",\"globalUrl\":";
-  AppendJsonString(out, t.url());
+  AppendJsonString(out, GlobalUrl(t.url(), global));
   *out += ",\"lastError\":";
   AppendJsonString(out, t.last_error());
   *out += ",\"lastScrape\":";
@@ -48,6 +49,30 @@ void AppendActive(std::string* out, const std::string& pool, const Target& t) {
   out->push_back('}');
 }
 
+// Go's net.SplitHostPort for the forms URLs carry: "host:port" and "[v6]:port". False when
+// there is no port.
+bool SplitHostPort(std::string_view hostport, std::string_view* host, std::string_view* port) {
+  size_t colon;
+  if (!hostport.empty() && hostport[0] == '[') {
+    const size_t close = hostport.find(']');
+    if (close == std::string_view::npos || close + 1 >= hostport.size() ||
+        hostport[close + 1] != ':') {
+      return false;
+    }
+    *host = hostport.substr(1, close - 1);
+    colon = close + 1;
+  } else {
+    colon = hostport.find(':');
+    if (colon == std::string_view::npos ||
+        hostport.find(':', colon + 1) != std::string_view::npos) {
+      return false;
+    }
+    *host = hostport.substr(0, colon);
+  }
+  *port = hostport.substr(colon + 1);
+  return true;
+}
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -55,6 +80,33 @@ std::string Lower(std::string_view s) {
 }
 
 }  // namespace
+
+std::string GlobalUrl(std::string_view url, const GlobalUrlOptions& opts) {
+  const size_t scheme_end = url.find("://");
+  if (opts.host.empty() || scheme_end == std::string_view::npos) return std::string(url);
+  const size_t host_start = scheme_end + 3;
+  const size_t host_end = std::min(url.find_first_of("/?#", host_start), url.size());
+  std::string_view host, port;
+  if (!SplitHostPort(url.substr(host_start, host_end - host_start), &host, &port)) {
+    return std::string(url);
+  }
+  if (host != "127.0.0.1" && host != "localhost" && host != "::1") return std::string(url);
+  std::string_view own_host, own_port, ext_host, ext_port;
+  if (!SplitHostPort(opts.listen_address, &own_host, &own_port)) return std::string(url);
+  std::string scheme(url.substr(0, scheme_end)), hostport;
+  if (port == own_port) {
+    // Our own process: the external URL is exactly how others reach it.
+    scheme = opts.scheme;
+    hostport = opts.host;
+  } else {
+    // Only the loopback host is known to be unreachable; keep the target's port.
+    if (!SplitHostPort(opts.host, &ext_host, &ext_port)) return std::string(url);
+    hostport = (ext_host.find(':') != std::string_view::npos ? "[" + std::string(ext_host) + "]"
+                                                             : std::string(ext_host)) +
+               ":" + std::string(port);
+  }
+  return scheme + "://" + hostport + std::string(url.substr(host_end));
+}
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -116,7 +168,7 @@ std::string FormatRfc3339Millis(int64_t ms) {
 }
 
 std::string TargetsJson(const ScrapeManager& m, std::string_view state_param,
-                        std::string_view scrape_pool) {
+                        std::string_view scrape_pool, const GlobalUrlOptions& global) {
   const std::string state = Lower(state_param);
   const bool active = state.empty() || state == "any" || state == "active";
   const bool dropped = state.empty() || state == "any" || state == "dropped";
@@ -128,7 +180,7 @@ std::string TargetsJson(const ScrapeManager& m, std::string_view state_param,
       for (const auto& t : targets) {
         if (!first) out.push_back(',');
         first = false;
-        AppendActive(&out, pool, *t);
+        AppendActive(&out, pool, *t, global);
       }
     }
   }

@@ -16,10 +16,23 @@
 
 namespace kiln::scrape {
 
+// Where this server is reachable from elsewhere, for a target's globalUrl.
+struct GlobalUrlOptions {
+  std::string scheme;          // of the external URL, e.g. "http"
+  std::string host;            // host:port of the external URL; "" leaves URLs unchanged
+  std::string listen_address;  // --web.listen-address, e.g. "0.0.0.0:9090"
+};
+
+// A scrape URL as other machines can reach it (upstream's getGlobalURL): a loopback host
+// (127.0.0.1, localhost, ::1) becomes the external URL's host, and when the port is this
+// server's own listen port the scheme and port become the external URL's too. URLs with
+// another host, or without an explicit port, are returned as they are.
+std::string GlobalUrl(std::string_view url, const GlobalUrlOptions& opts);
+
 // `state`: "", "any", "active" or "dropped" (upstream's `state` parameter, case-insensitive);
-// `scrape_pool`: only that pool when non-empty.
+// `scrape_pool`: only that pool when non-empty; `global`: see GlobalUrl.
 std::string TargetsJson(const ScrapeManager& m, std::string_view state,
-                        std::string_view scrape_pool);
+                        std::string_view scrape_pool, const GlobalUrlOptions& global = {});
 
 std::string ScrapePoolsJson(const ScrapeManager& m);
 

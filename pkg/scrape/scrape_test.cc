@@ -634,5 +634,26 @@ TEST_F(ScrapeLoopTest, RealNodeExporter) {
               target->GetMetadata("node_time_seconds", &md));
 }
 
+// Upstream's getGlobalURL: loopback hosts become the external host; our own port becomes
+// the external URL's scheme and host:port.
+TEST(GlobalUrlTest, LoopbackTargetsGetTheExternalHost) {
+  const GlobalUrlOptions opts{"https", "prom.example.com:443", "0.0.0.0:9090"};
+  const std::pair<std::string, std::string> cases[] = {
+      {"http://127.0.0.1:9100/metrics", "http://prom.example.com:9100/metrics"},
+      {"http://localhost:9100/metrics?x=1", "http://prom.example.com:9100/metrics?x=1"},
+      {"http://[::1]:9100/metrics", "http://prom.example.com:9100/metrics"},
+      {"http://127.0.0.1:9090/metrics", "https://prom.example.com:443/metrics"},
+      {"http://10.0.0.1:9100/metrics", "http://10.0.0.1:9100/metrics"},
+      {"http://127.0.0.1/metrics", "http://127.0.0.1/metrics"},  // no port: unchanged
+      {"http://127.0.0.2:9100/metrics", "http://127.0.0.2:9100/metrics"},
+  };
+  for (const auto& [url, want] : cases) EXPECT_EQ(GlobalUrl(url, opts), want) << url;
+  // An external URL without a port: only our own port can be rewritten.
+  const GlobalUrlOptions no_port{"https", "prom.example.com", "0.0.0.0:9090"};
+  EXPECT_EQ(GlobalUrl("http://127.0.0.1:9100/m", no_port), "http://127.0.0.1:9100/m");
+  EXPECT_EQ(GlobalUrl("http://127.0.0.1:9090/m", no_port), "https://prom.example.com/m");
+  EXPECT_EQ(GlobalUrl("http://127.0.0.1:9100/m", GlobalUrlOptions{}), "http://127.0.0.1:9100/m");
+}
+
 }  // namespace
 }  // namespace kiln::scrape
