@@ -78,6 +78,15 @@ void GoError(httplib::Response& res, int status, const char* text) {
   res.set_content(std::string(text) + "\n", "text/plain; charset=utf-8");
 }
 
+// A refused request's body is never read; left on a keep-alive connection it would be parsed
+// as the next request, so such a connection ends after the answer.
+void CloseIfBodyUnread(const httplib::Request& req, httplib::Response& res) {
+  const std::string length = req.get_header_value("Content-Length");
+  if ((!length.empty() && length != "0") || req.has_header("Transfer-Encoding")) {
+    res.set_header("Connection", "close");
+  }
+}
+
 }  // namespace
 
 bool ParseBasicAuth(std::string_view header, std::string* user, std::string* password) {
@@ -163,6 +172,7 @@ bool WebSecurity::Admit(const httplib::Request& req, httplib::Response& res) {
   std::shared_ptr<const WebConfig> cfg = Current();
   if (!cfg) {
     GoError(res, 500, "Internal Server Error");
+    CloseIfBodyUnread(req, res);
     return false;
   }
   for (const auto& [name, value] : cfg->headers) res.set_header(name, value);
@@ -174,6 +184,7 @@ bool WebSecurity::Admit(const httplib::Request& req, httplib::Response& res) {
   }
   res.set_header("WWW-Authenticate", "Basic");
   GoError(res, 401, "Unauthorized");
+  CloseIfBodyUnread(req, res);
   return false;
 }
 

@@ -81,6 +81,9 @@ class WebSecurityTest : public ::testing::Test {
           res.set_content("hi", "text/plain");
         },
         Server::Gate::kAlways);
+    server_->Register("POST", "/upload", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("stored", "text/plain");
+    });
     Status s = server_->Start();
     return s.ok() ? "" : s.message();
   }
@@ -184,6 +187,23 @@ TEST_F(WebSecurityTest, AuthWithoutTls) {
   r = c.Get("/hello");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// A refused request's body is not read; the connection must not parse it as the next request.
+TEST_F(WebSecurityTest, RefusedBodyDoesNotPoisonKeepAlive) {
+  ASSERT_EQ(StartWith("basic_auth_users:\n  alice: " + alice_hash_ + "\n"), "");
+  httplib::Client c("127.0.0.1", server_->port());
+  c.set_keep_alive(true);
+  c.set_basic_auth("alice", "wrong");
+  auto r = c.Post("/upload", std::string(20000, 'x'), "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->get_header_value("Connection"), "close");
+  c.set_basic_auth("alice", "secret");
+  r = c.Get("/hello");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hi");
 }
 
 TEST_F(WebSecurityTest, ConfigReReadWhileServing) {
