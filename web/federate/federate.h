@@ -10,7 +10,8 @@
 // series that lacks them, with `instance=""` added when no external label is called instance (so a
 // federating server's target label does not overwrite it); series without a name skipped.
 // No match[] federates nothing. A selector that does not parse is 400 with the parser's
-// message. Native histograms are not federated (the text format has no room for them).
+// message. A series whose latest sample is a native histogram is skipped (upstream federates
+// those as histogram families; Kiln does not serve native histograms yet).
 //
 // Thread-safe: Serve() runs on many HTTP workers while SetExternalLabels() runs on reload.
 #pragma once
