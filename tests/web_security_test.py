@@ -268,6 +268,23 @@ def main():
             line = [ln for ln in klog.splitlines() if "web configuration" in ln]
             print(f"ok  bad config '{name}' refused by both: {line[0] if line else klog.strip()}")
 
+    # `kilntool check web-config` answers as `promtool check web-config` on the same files.
+    kilntool = os.path.join(args.build_dir, "bin", "kilntool")
+    if os.path.exists(kilntool) and os.path.exists("/usr/bin/promtool"):
+        files = [web, mtls, f"{tmp}/bad.yml"]  # bad.yml holds the last bad config
+        for f in files:
+            got = {}
+            for tname, tool in (("promtool", "/usr/bin/promtool"), ("kilntool", kilntool)):
+                r = subprocess.run([tool, "check", "web-config", f], capture_output=True,
+                                   text=True, timeout=30)
+                verdict = "SUCCESS" if f"{f} SUCCESS" in r.stderr else (
+                    "FAILED" if f"{f} FAILED:" in r.stderr else r.stderr)
+                got[tname] = (r.returncode, verdict)
+            if got["promtool"] != got["kilntool"]:
+                failures.append(f"check web-config {f}: {got}")
+            else:
+                print(f"ok  check web-config {os.path.basename(f)}: {got['kilntool']} as promtool")
+
     if failures:
         print("FAIL:\n" + "\n".join(failures))
         print(f"(logs kept in {tmp})")

@@ -27,5 +27,7 @@ int RunTsdbAnalyze(const CommandContext& ctx);
 int RunTsdbCreateBlocksFromOpenMetrics(const CommandContext& ctx);
 // `kilntool check config <config-files>...`
 int RunCheckConfig(const CommandContext& ctx);
+// `kilntool check web-config <web-config-files>...`
+int RunCheckWebConfig(const CommandContext& ctx);
 
 }  // namespace kiln::tool

@@ -17,6 +17,8 @@ struct CommandEntry {
 const CommandEntry kCommands[] = {
     {{"check", "config"}, "Check if the config files are valid or not.",
      kiln::tool::RunCheckConfig},
+    {{"check", "web-config"}, "Check if the web config files are valid or not.",
+     kiln::tool::RunCheckWebConfig},
     {{"tsdb", "dump"}, "Dump samples from a TSDB.", kiln::tool::RunTsdbDump},
     {{"tsdb", "dump-openmetrics"},
      "[Experimental] Dump samples from a TSDB into OpenMetrics text format.",
