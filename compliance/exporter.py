@@ -109,7 +109,8 @@ class DemoExporter:
         self._frozen = False
         self._stop = threading.Event()
         self._scrapes = [0] * len(self._instances)
-        self._requests = {}  # (User-Agent, Accept, Accept-Encoding) -> count
+        self._requests = {}  # (User-Agent, Accept) -> count
+        self._log = []  # (time, instance index, User-Agent) of every scrape
         self._servers = [self._make_server(i) for i in range(len(self._instances))]
         self._threads = []
 
@@ -159,6 +160,7 @@ class DemoExporter:
             self._scrapes[index] += 1
             key = (user_agent, accept)
             self._requests[key] = self._requests.get(key, 0) + 1
+            self._log.append((time.time(), index, user_agent))
             if index in self._failing:
                 return (503, "text/plain; charset=utf-8",
                         "demo instance failing on purpose (compliance live check)\n")
@@ -203,6 +205,11 @@ class DemoExporter:
     def scrapes(self):
         with self._lock:
             return list(self._scrapes)
+
+    def scrape_log(self):
+        """[(time, instance index, User-Agent)] of every scrape so far, in order."""
+        with self._lock:
+            return list(self._log)
 
     def requests(self):
         """{(User-Agent, Accept): number of scrapes} seen so far."""

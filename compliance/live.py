@@ -35,7 +35,9 @@ depends on when it was taken, differs between them:
    or a schedule switch. scrape_duration_seconds is each server's own measurement: its
    series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply here too.
 3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata
-   and the comparable fields of /api/v1/targets must match.
+   and the comparable fields of /api/v1/targets must match, the latter also while the
+   instance fails (health and lastError).
+4. Cadence, from the exporter's side: each server scraped each instance once per interval.
 """
 
 import math
@@ -392,8 +394,19 @@ def _targets(data):
     return sorted(({k: t.get(k) for k in keep} for t in data["activeTargets"]), key=repr)
 
 
-def check_api(ref, target, t0, t_eval):
-    """Part 3 of the module comment. Returns (passed, failed)."""
+def fetch_pair(ref, target, path, params, norm):
+    """Both servers' normalised answers; the target's is an error string when it fails."""
+    r = norm(_api(ref, path, params, "GET"))
+    try:
+        g = norm(_api(target, path, params, "GET"))
+    except (RuntimeError, KeyError, TypeError) as e:
+        g = f"error: {e}"
+    return r, g
+
+
+def check_api(ref, target, t0, t_eval, earlier):
+    """Part 3 of the module comment; earlier holds (name, ref answer, target answer) fetched
+    during the schedule. Returns (passed, failed)."""
     window = {"start": t0, "end": t_eval}
     checks = [
         ("/api/v1/series", dict(window, **{"match[]": '{job="demo"}'}), _sorted_json),
@@ -404,23 +417,61 @@ def check_api(ref, target, t0, t_eval):
         ("/api/v1/targets/metadata", {"match_target": '{job="demo"}'}, _sorted_json),
         ("/api/v1/targets", {"state": "active"}, _targets),
     ]
+    answers = list(earlier)
+    answers += [(path, *fetch_pair(ref, target, path, params, norm))
+                for path, params, norm in checks]
     passed = failed = 0
-    for path, params, norm in checks:
-        r = norm(_api(ref, path, params, "GET"))
-        try:
-            g = norm(_api(target, path, params, "GET"))
-        except (RuntimeError, KeyError, TypeError) as e:
-            failed += 1
-            print(f"FAIL live {path}: {e}")
-            continue
+    for name, r, g in answers:
         if r == g:
             passed += 1
-            print(f"PASS live {path}")
+            print(f"PASS live {name}")
         else:
             failed += 1
-            print(f"FAIL live {path}: answers differ")
+            print(f"FAIL live {name}: answers differ")
+            r, g = _only_differences(r, g)
             print(f"  prometheus: {shorten(r, 1500)}")
             print(f"  kiln:       {shorten(g, 1500)}")
+    return passed, failed
+
+
+def _only_differences(r, g):
+    """What two answers do not share, so that a long answer's difference shows."""
+    if isinstance(r, dict) and isinstance(g, dict):
+        keys = [k for k in sorted(set(r) | set(g)) if r.get(k) != g.get(k)]
+        return ({k: r[k] for k in keys if k in r}, {k: g[k] for k in keys if k in g})
+    if isinstance(r, list) and isinstance(g, list):
+        return [x for x in r if x not in g], [x for x in g if x not in r]
+    return r, g
+
+
+def check_cadence(scrape_log, t0, t_eval, interval_s):
+    """Part 4 of the module comment: every scraper (told apart by User-Agent) scraped every
+    instance once per interval over [t0, T], with no gap and no extra scrapes. The freeze
+    would otherwise hide a scrape loop that stalls late in the run, as its last sample stays
+    within the lookback. Returns (passed, failed)."""
+    by = {}
+    for t, index, agent in scrape_log:
+        if t0 <= t <= t_eval:
+            by.setdefault(agent, {}).setdefault(index, []).append(t)
+    if len(by) != 2:
+        print(f"live: cadence not checked: {len(by)} User-Agents for 2 servers")
+        return 0, 0
+    passed = failed = 0
+    expected = (t_eval - t0) / interval_s
+    for agent, per_instance in sorted(by.items()):
+        for index in range(len(demo.INSTANCES)):
+            ts = per_instance.get(index, [])
+            gaps = [b - a for a, b in zip(ts, ts[1:])]
+            worst = max(gaps, default=math.inf)
+            if abs(len(ts) - expected) <= 1.5 and worst <= 1.5 * interval_s + POST_SLACK_S:
+                passed += 1
+            else:
+                failed += 1
+                print(f"FAIL live cadence: {agent!r} scraped {demo.INSTANCES[index]} {len(ts)} "
+                      f"times in {t_eval - t0:.0f}s at a {interval_s}s interval, longest gap "
+                      f"{worst:.1f}s")
+    if not failed:
+        print(f"PASS live cadence: both servers scraped every instance every {interval_s}s")
     return passed, failed
 
 
@@ -459,6 +510,11 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
         sched.play("intermittent off", t0 + step, lambda: exporter.set_intermittent(False))
         sched.play("instance fails", t0 + 2 * step,
                    lambda: exporter.set_failing(FAILING_INSTANCE, True))
+        # Once both servers have scraped the failing instance, its target is down with the
+        # same error on both (Prometheus's: "server returned HTTP status 503 ...").
+        time.sleep(max(0.0, sched.phase("instance fails")[0] + 0.5 - time.time()))
+        earlier = [("/api/v1/targets while an instance fails",
+                    *fetch_pair(ref, target, "/api/v1/targets", {"state": "active"}, _targets))]
         sched.play("intermittent on", t0 + 3 * step, lambda: exporter.set_intermittent(True))
         sched.play("instance recovers", t0 + 4 * step,
                    lambda: exporter.set_failing(FAILING_INSTANCE, False))
@@ -478,7 +534,8 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
 
         totals = [check_timeline(ref, target, sched, t0, t_eval),
                   check_suite(ref, target, queries, t_eval, sched, verbose),
-                  check_api(ref, target, t0, t_eval)]
+                  check_api(ref, target, t0, t_eval, earlier),
+                  check_cadence(exporter.scrape_log(), t0, t_eval, interval_s)]
         passed = sum(p for p, _ in totals)
         failed = sum(f for _, f in totals)
         for s in servers:

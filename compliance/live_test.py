@@ -233,5 +233,30 @@ class TimelineTest(unittest.TestCase):
         self.assertIn("stale marker", missing[0])
 
 
+class CadenceTest(unittest.TestCase):
+    @staticmethod
+    def log(agents=("kiln", "prometheus"), skip=lambda agent, t: False, every=2.0):
+        out = []
+        for k in range(int(60 / every)):
+            for agent in agents:
+                for index in range(len(demo.INSTANCES)):
+                    t = 0.3 + index * 0.2 + k * every + (0.1 if agent == "kiln" else 0)
+                    if not skip(agent, t):
+                        out.append((t, index, agent))
+        return sorted(out)
+
+    def test_every_scraper_scrapes_every_instance_every_interval(self):
+        self.assertEqual(live.check_cadence(self.log(), 0, 60, 2), (6, 0))
+
+    def test_a_stalled_or_hurried_scrape_loop_fails(self):
+        stalled = self.log(skip=lambda agent, t: agent == "kiln" and 40 < t < 50)
+        self.assertEqual(live.check_cadence(stalled, 0, 60, 2), (3, 3))
+        hurried = self.log() + [(t + 1, i, a) for t, i, a in self.log() if a == "prometheus"]
+        self.assertEqual(live.check_cadence(sorted(hurried), 0, 60, 2), (3, 3))
+
+    def test_servers_that_cannot_be_told_apart_are_not_checked(self):
+        self.assertEqual(live.check_cadence(self.log(agents=("same",)), 0, 60, 2), (0, 0))
+
+
 if __name__ == "__main__":
     unittest.main()
