@@ -126,13 +126,24 @@ class Server:
 
     def get(self, path, params):
         """GET path?params; returns (seconds, decoded JSON). Raises on a non-success answer."""
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         url = path + "?" + urllib.parse.urlencode(params)
-        t0 = time.perf_counter()
-        self.conn.request("GET", url)
-        resp = self.conn.getresponse()
-        body = resp.read()
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            if not reused:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            t0 = time.perf_counter()
+            try:
+                self.conn.request("GET", url)
+                resp = self.conn.getresponse()
+                body = resp.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection (cpp-httplib does after 5
+                # s); like Go's and browsers' clients, retry once on a new connection.
+                self.conn.close()
+                self.conn = None
+                if not reused or attempt == 2:
+                    raise
         secs = time.perf_counter() - t0
         doc = json.loads(body)
         if resp.status != 200 or doc.get("status") != "success":
