@@ -225,6 +225,19 @@ Status CipherList(const TlsServerConfig& cfg, std::string* out) {
   return Status::OK();
 }
 
+// Go's curve names as an OpenSSL groups list.
+std::string GroupsList(const TlsServerConfig& cfg) {
+  std::string groups;
+  for (const std::string& c : cfg.curve_preferences) {
+    if (!groups.empty()) groups += ':';
+    groups += c == "CurveP256"   ? "P-256"
+              : c == "CurveP384" ? "P-384"
+              : c == "CurveP521" ? "P-521"
+                                 : "X25519";
+  }
+  return groups;
+}
+
 Status Configure(const TlsServerConfig& cfg, SSL_CTX* ctx) {
   // Certificate and key.
   std::string cert_pem = cfg.cert, key_pem = cfg.key;
@@ -266,14 +279,7 @@ Status Configure(const TlsServerConfig& cfg, SSL_CTX* ctx) {
   }
   if (cfg.prefer_server_cipher_suites) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (!cfg.curve_preferences.empty()) {
-    std::string groups;
-    for (const std::string& c : cfg.curve_preferences) {
-      if (!groups.empty()) groups += ':';
-      groups += c == "CurveP256"   ? "P-256"
-                : c == "CurveP384" ? "P-384"
-                : c == "CurveP521" ? "P-521"
-                                   : "X25519";
-    }
+    const std::string groups = GroupsList(cfg);
     if (SSL_CTX_set1_groups_list(ctx, groups.c_str()) != 1) {
       return Status::BadData("tls_server_config.curve_preferences: " + OpenSslError());
     }
@@ -324,12 +330,101 @@ Status Configure(const TlsServerConfig& cfg, SSL_CTX* ctx) {
   return Status::OK();
 }
 
+// Re-reads the web config file on a handshake when it changed, as upstream's
+// GetConfigForClient re-reads it for every connection, and moves the connection to a context
+// built from the new tls_server_config. A file that no longer loads (or no longer enables TLS)
+// fails handshakes until it is fixed, as upstream's does. Thread-safe.
+class ConfigWatcher {
+ public:
+  explicit ConfigWatcher(std::string path) : path_(std::move(path)), stamp_(Stamp(path_)) {}
+
+  // OpenSSL's ClientHello callback: runs before the protocol version and cipher are chosen,
+  // so everything below still applies to this handshake.
+  static int OnClientHello(SSL* ssl, int* alert, void* arg) {
+    return static_cast<ConfigWatcher*>(arg)->Apply(ssl, alert);
+  }
+
+  static int ExIndex() {
+    static const int index = SSL_CTX_get_ex_new_index(
+        0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+          delete static_cast<ConfigWatcher*>(ptr);
+        });
+    return index;
+  }
+
+ private:
+  struct Derived {
+    TlsServerConfig cfg;
+    std::shared_ptr<SSL_CTX> ctx;
+  };
+
+  int Apply(SSL* ssl, int* alert) {
+    std::shared_ptr<const Derived> d;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      FileStamp now = Stamp(path_);
+      if (!(now == stamp_)) {
+        stamp_ = now;
+        Reload();
+      }
+      if (broken_) {
+        *alert = SSL_AD_INTERNAL_ERROR;
+        return SSL_CLIENT_HELLO_ERROR;
+      }
+      d = current_;
+    }
+    if (d == nullptr) return SSL_CLIENT_HELLO_SUCCESS;  // unchanged since start
+    SSL_CTX* ctx = d->ctx.get();
+    // SSL_set_SSL_CTX brings the certificate (with its reloader), the trust store and the
+    // session id context; what SSL_new copied from the old context is set by hand.
+    SSL_set_SSL_CTX(ssl, ctx);
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+    SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(ctx));
+    SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(ctx));
+    SSL_set_security_level(ssl, SSL_CTX_get_security_level(ctx));
+    SSL_clear_options(ssl, SSL_get_options(ssl));
+    SSL_set_options(ssl, SSL_CTX_get_options(ctx));
+    std::string ciphers;
+    (void)CipherList(d->cfg, &ciphers);  // validated when the context was built
+    SSL_set_cipher_list(ssl, ciphers.empty() ? OSSL_default_cipher_list() : ciphers.c_str());
+    SSL_set1_groups_list(ssl, d->cfg.curve_preferences.empty() ? "X25519:P-256:X448:P-521:P-384"
+                                                               : GroupsList(d->cfg).c_str());
+    STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(ctx);
+    SSL_set_client_CA_list(ssl, cas != nullptr ? SSL_dup_CA_list(cas) : nullptr);
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+
+  // REQUIRES: mu_ held.
+  void Reload() {
+    broken_ = true;
+    Result<WebConfig> cfg = LoadWebConfig(path_);
+    if (!cfg.ok() || !cfg->tls.Enabled()) return;
+    std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+    if (ctx == nullptr) return;
+    // The options cpp-httplib gives the context it creates.
+    SSL_CTX_set_options(ctx.get(),
+                        SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    if (!Configure(cfg->tls, ctx.get()).ok()) return;
+    current_ = std::make_shared<const Derived>(Derived{cfg->tls, std::move(ctx)});
+    broken_ = false;
+  }
+
+  const std::string path_;
+  std::mutex mu_;
+  FileStamp stamp_;
+  bool broken_ = false;
+  std::shared_ptr<const Derived> current_;  // null while the file is as at start
+};
+
 }  // namespace
 
 Status ConfigureServerTls(const TlsServerConfig& cfg, const std::string& config_path,
                           SSL_CTX* ctx) {
   Status s = Configure(cfg, ctx);
   if (!s.ok()) return Status::BadData("web config file \"" + config_path + "\": " + s.message());
+  auto* watcher = new ConfigWatcher(config_path);
+  SSL_CTX_set_ex_data(ctx, ConfigWatcher::ExIndex(), watcher);  // owned by ctx from here
+  SSL_CTX_set_client_hello_cb(ctx, &ConfigWatcher::OnClientHello, watcher);
   return s;
 }
 

@@ -6,7 +6,7 @@
 // Like upstream, the file is re-read while serving: each request checks the file's identity
 // (inode, size, mtime; one stat()) and re-parses it when it changed, so users and headers can
 // change without a restart. A file that stops parsing answers 500 until it is fixed (upstream's
-// behaviour); the TLS settings other than the certificate/key files are fixed at start.
+// behaviour). TLS settings are re-read per handshake (tls_context.h).
 //
 // bcrypt is slow on purpose, so verified (user, hash, password) outcomes are cached (keyed by
 // their SHA-256, at most kCacheSize entries) and hashing is serialised, as upstream does.

@@ -289,6 +289,40 @@ TEST_F(WebSecurityTest, CertificateReloadedWhenFilesChange) {
   EXPECT_FALSE(Client((*pki_)("ca.crt"))->Get("/hello"));
 }
 
+// Upstream re-reads tls_server_config for every connection; so does Kiln (when the file
+// changed): client auth, versions and a broken file take effect without a restart.
+TEST_F(WebSecurityTest, TlsSettingsReReadPerConnection) {
+  ASSERT_EQ(StartWith(TlsYaml()), "");
+  auto get = [this](bool with_cert, bool tls12_only) {
+    std::unique_ptr<httplib::SSLClient> c =
+        with_cert ? std::make_unique<httplib::SSLClient>(
+                        "127.0.0.1", server_->port(), (*pki_)("client.crt"), (*pki_)("client.key"))
+                  : std::make_unique<httplib::SSLClient>("127.0.0.1", server_->port());
+    c->set_ca_cert_path((*pki_)("ca.crt").c_str());
+    c->enable_server_certificate_verification(true);
+    c->set_basic_auth("alice", "secret");
+    if (tls12_only) SSL_CTX_set_max_proto_version(c->ssl_context(), TLS1_2_VERSION);
+    auto r = c->Get("/hello");
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(get(false, true), 200);
+
+  Write(dir_ / "web.yml", TlsYaml("  client_auth_type: RequireAndVerifyClientCert\n"
+                                  "  client_ca_file: pki/ca.crt\n"));
+  EXPECT_EQ(get(false, false), -1);
+  EXPECT_EQ(get(true, false), 200);
+  EXPECT_EQ(get(true, true), 200);
+
+  Write(dir_ / "web.yml", TlsYaml("  min_version: TLS13\n"));
+  EXPECT_EQ(get(false, true), -1);
+  EXPECT_EQ(get(false, false), 200);
+
+  Write(dir_ / "web.yml", "tls_server_config: [\n");
+  EXPECT_EQ(get(false, false), -1);
+  Write(dir_ / "web.yml", TlsYaml());
+  EXPECT_EQ(get(false, true), 200);
+}
+
 TEST_F(WebSecurityTest, BadConfigsFailStart) {
   std::string err = StartWith(
       "tls_server_config:\n  cert_file: pki/server.crt\n"
