@@ -163,6 +163,21 @@ def main():
                     failures.append(f"{name}: bodies differ: prometheus {p[3]} kiln {k[3]}")
                     continue
             print(f"ok  {name}: {k[1]} (same status and headers as Prometheus)")
+        # The web config is re-read while serving: a user added to the file is let in, the
+        # removed one is not, without a restart, on both servers.
+        with open(web) as f:
+            text = f.read()
+        with open(web, "w") as f:
+            f.write(text.replace("  alice:", f"  bob: '{bcrypt_hash('hunter2')}'\n  carol:"))
+        for who, want in (("bob:hunter2", 200), ("alice:s3cret", 401)):
+            got = {sname: curl(f"https://127.0.0.1:{srv.port}/-/healthy", ca, "-u", who)[1]
+                   for sname, srv in servers.items()}
+            if set(got.values()) != {want}:
+                failures.append(f"after editing the web config, {who}: {got}, want {want}")
+            else:
+                print(f"ok  web config edited while serving: {who.split(':')[0]} -> {want} on both")
+        with open(web, "w") as f:
+            f.write(text)
         # Sanity: the 401 cases really were 401, the authenticated ones 200.
         rc, status, _, _ = curl(f"https://127.0.0.1:{servers['kiln'].port}/api/v1/query?query=1", ca)
         assert status == 401, status
