@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl
+  build-essential cmake ninja-build ccache pkg-config git curl openssl
   libprotobuf-dev protobuf-compiler libsnappy-dev libre2-dev libsqlite3-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   prometheus-cpp-dev libcpp-httplib-dev libssl-dev zlib1g-dev libcrypt-dev
