@@ -289,6 +289,13 @@ TEST_F(ScrapeLoopTest, InvalidLabelsFailTheScrape) {
   EXPECT_TRUE(loop_->target()->last_error().starts_with("invalid metric name or label names: "))
       << loop_->target()->last_error();
 
+  // Fuzz finding: the text grammar takes an empty quoted label name; the loop rejects it.
+  exporter_.Serve("{\"m\", \"\"=\"v\"} 1\n");
+  loop_->ScrapeAndReport(3500);
+  EXPECT_EQ(Values(S("up")).back(), "3500:0");
+  EXPECT_TRUE(loop_->target()->last_error().starts_with("invalid metric name or label names: "))
+      << loop_->target()->last_error();
+
   loop_.reset();
   MakeLoop("  metric_name_validation_scheme: legacy\n");
   exporter_.Serve("{\"my.metric\"} 1\n");
