@@ -19,6 +19,8 @@ import math
 import re
 import sys
 
+import yaml
+
 import api_pair
 from api_pair import http_call
 
@@ -156,6 +158,34 @@ def active_targets(pd, kd):
     return same(norm(pd), norm(kd)) or same(pd["droppedTargets"], kd["droppedTargets"])
 
 
+def subset(a, b, path):
+    """Every key of a in b with an equal value (lists element by element)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in a:
+            if k not in b:
+                return f"{path}.{k} missing"
+            d = subset(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = subset(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return None if a == b else f"{path}: {short(a)} != {short(b)}"
+
+
+def loaded_config(pd, kd):
+    """/status/config of two servers loaded from the same file (the scraping Kiln's lacks
+    only remote_write): every setting Prometheus 2.42 prints, defaults included, Kiln prints
+    with the same value; Kiln may print settings 3.x added."""
+    want, got = yaml.safe_load(pd["yaml"]), yaml.safe_load(kd["yaml"])
+    want.pop("remote_write", None)
+    return subset(want, got, "config")
+
+
 # `kiln`: the Kiln fed by Prometheus's remote_write, or the one scraping the fixture itself.
 # How `data` is compared: "equal" (the rules above), "keys" (same object keys, values
 # differ by design, e.g. versions), "length" (same number of elements: upstream picks which
@@ -247,6 +277,8 @@ def cases(t, start, end):
         Case("targets state=dropped (Kiln scraping)", "/api/v1/targets",
              [("state", "dropped")], kiln="scraper", compare=active_targets),
         Case("scrape_pools (Kiln scraping)", "/api/v1/scrape_pools", kiln="scraper"),
+        Case("status/config (Kiln scraping)", "/api/v1/status/config", kiln="scraper",
+             compare=loaded_config),
         Case("query_range POST rate, float step", "/api/v1/query_range",
              [("query", f"rate({req}[10s])")] + rng + [("step", "2.5")], method="POST"),
         Case("query_range POST sum by", "/api/v1/query_range",

@@ -221,6 +221,8 @@ remote_write:
                 return int(sync_s * 1000)
             last = (len(want_map), len(got_map),
                     sorted(set(want_map) ^ set(got_map))[:3])
+            if not want_map:  # no scrape before sync_s yet: wait for a later one
+                sync_s = time.time() - 2
             time.sleep(0.5)
         raise AssertionError(f"Kiln never caught up with Prometheus: {last}\n"
                              f"{self.kiln.read_log()[-3000:]}")
