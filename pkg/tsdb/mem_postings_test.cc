@@ -111,3 +111,33 @@ TEST(MemPostingsConcurrencyTest, OutOfOrderAddsStaySorted) {
 
 }  // namespace
 }  // namespace kiln::tsdb
+
+namespace kiln::tsdb {
+namespace {
+
+TEST(MemPostingsDeleteTest, RemovesRefsAndEmptiedValuesAndNames) {
+  MemPostings p;
+  const model::Labels a{{"__name__", "up"}, {"job", "a"}};
+  const model::Labels b{{"__name__", "up"}, {"job", "b"}, {"env", "prod"}};
+  const model::Labels c{{"__name__", "down"}, {"job", "a"}};
+  p.Add(1, a);
+  p.Add(2, b);
+  p.Add(3, c);
+  p.Delete({2, 3}, {&b, &c});
+  EXPECT_EQ(p.All(), (PostingsList{1}));
+  EXPECT_EQ(p.Get("__name__", "up"), (PostingsList{1}));
+  EXPECT_EQ(p.Get("job", "a"), (PostingsList{1}));
+  EXPECT_EQ(p.LabelValues("__name__"), std::vector<std::string>{"up"});
+  EXPECT_EQ(p.LabelValues("job"), std::vector<std::string>{"a"});
+  EXPECT_EQ(p.LabelNames(), (std::vector<std::string>{"__name__", "job"}));
+  p.Delete({1}, {&a});
+  EXPECT_TRUE(p.All().empty());
+  EXPECT_TRUE(p.LabelNames().empty());
+  // A ref added again after deletion is indexed afresh.
+  p.Add(4, a);
+  EXPECT_EQ(p.ForMatchers({model::Matcher::Make(model::MatchType::kEqual, "job", "a").value()}),
+            (PostingsList{4}));
+}
+
+}  // namespace
+}  // namespace kiln::tsdb

@@ -131,5 +131,41 @@ TEST(FlagsTest, RoutePrefix) {
   }
 }
 
+TEST(FlagsTest, StorageFlagsAsPrometheusDerivesThem) {
+  constexpr int64_t kDay = 24 * 3600 * 1000;
+  Flags f;
+  ASSERT_TRUE(ParseFlags({}, &f).ok());
+  EXPECT_EQ(f.EffectiveRetentionMs(), 15 * kDay);
+  EXPECT_EQ(f.EffectiveMaxBlockDurationMs(), 15 * kDay / 10);
+  EXPECT_EQ(f.min_block_duration_ms, 2 * 3600 * 1000);
+  EXPECT_TRUE(f.tsdb_wal_compression);
+  EXPECT_FALSE(f.tsdb_no_lockfile);
+
+  Flags old;  // the deprecated flag counts unless retention.time is given
+  ASSERT_TRUE(ParseFlags({"--storage.tsdb.retention=400d"}, &old).ok());
+  EXPECT_EQ(old.EffectiveRetentionMs(), 400 * kDay);
+  EXPECT_EQ(old.EffectiveMaxBlockDurationMs(), 31 * kDay);  // capped
+  ASSERT_TRUE(ParseFlags({"--storage.tsdb.retention.time=2d"}, &old).ok());
+  EXPECT_EQ(old.EffectiveRetentionMs(), 2 * kDay);
+
+  Flags g;
+  ASSERT_TRUE(ParseFlags({"--storage.tsdb.min-block-duration=20m",
+                          "--storage.tsdb.max-block-duration=1h", "--storage.tsdb.no-lockfile",
+                          "--no-storage.tsdb.wal-compression", "--storage.tsdb.retention.size=1GB"},
+                         &g)
+                  .ok());
+  EXPECT_EQ(g.min_block_duration_ms, 20 * 60 * 1000);
+  EXPECT_EQ(g.EffectiveMaxBlockDurationMs(), 3600 * 1000);
+  EXPECT_TRUE(g.tsdb_no_lockfile);
+  EXPECT_FALSE(g.tsdb_wal_compression);
+  EXPECT_EQ(g.EffectiveRetentionMs(), 0);  // size only
+  EXPECT_EQ(g.values.at("storage.tsdb.min-block-duration"), "20m");
+
+  // Hidden flags stay out of --help, as Prometheus's do.
+  const std::string help = FlagsUsage();
+  EXPECT_EQ(help.find("min-block-duration"), std::string::npos);
+  EXPECT_NE(help.find("--storage.tsdb.no-lockfile"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::web
