@@ -89,6 +89,13 @@ class BitWriter {
     PutWide(v & bits_internal::LowMask(n), n);
   }
 
+  // Writes `v` in `n` bits, growing the string as needed. REQUIRES: 1 <= n <= kMaxWideBits,
+  // v < 2^n.
+  void WriteWide(uint128 v, int n) {
+    if (!HasRoom()) Grow(2 * cap_);
+    PutWide(v, n);
+  }
+
   // Whether the next PutWide fits without growing.
   bool HasRoom() const { return byte_ + kStoreBytes <= cap_; }
 

@@ -72,26 +72,30 @@ constexpr DodCode kDodCodes[16] = {
     MakeDodCode(8),  MakeDodCode(9),  MakeDodCode(10), MakeDodCode(11),
     MakeDodCode(12), MakeDodCode(13), MakeDodCode(14), MakeDodCode(15)};
 
+// Reads a uvarint (at most 10 bytes) at the read position from one 128-bit peek.
 bool ReadUvarint(BitReader* br, uint64_t* out) {
+  if (br->overrun()) return false;
+  uint64_t hi, lo;
+  br->Peek128(&hi, &lo);
   uint64_t v = 0;
   for (int i = 0; i < kMaxVarintBytes; i++) {
-    uint8_t b;
-    if (!br->ReadByte(&b)) return false;
+    const auto b = static_cast<uint8_t>(i < 8 ? hi >> (56 - 8 * i) : lo >> (56 - 8 * (i - 8)));
     v |= uint64_t{b & 0x7fu} << (7 * i);
     if (b < 0x80) {
+      br->Skip(static_cast<size_t>(8 * (i + 1)));
       *out = v;
-      return true;
+      return !br->overrun();
     }
   }
   return false;
 }
 
+// Writes a uvarint with one write: its at most 10 bytes fit 128 bits.
 void WriteUvarint(BitWriter* w, uint64_t v) {
-  while (v >= 0x80) {
-    w->WriteByte(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  w->WriteByte(static_cast<uint8_t>(v));
+  uint128 bits = 0;
+  int n = 0;
+  for (; v >= 0x80; v >>= 7, n += 8) bits = (bits << 8) | ((v & 0x7f) | 0x80);
+  w->WriteWide((bits << 8) | v, n + 8);
 }
 
 // What an appender needs to continue a chunk: its sample count, the last sample, the
