@@ -181,7 +181,7 @@ def write_config(path, node_port, fixture_port, dead_port):
         f.write(f"""
 global:
   scrape_interval: {INTERVAL_S}s
-  scrape_timeout: 1s
+  scrape_timeout: {INTERVAL_S}s  # generous: the machine may be busy
 scrape_configs:
   - job_name: node
     static_configs:
