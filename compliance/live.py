@@ -1,9 +1,11 @@
 """The compliance suite's live check: Kiln and Prometheus 2.42 scrape the same running exporter.
 
 Both servers get the same prometheus.yml: one job "demo" scraping the three instances of
-exporter.DemoExporter, each relabelled to upstream's instance name
-(demo.promlabs.com:1000x) through a static label, so the suite's queries run unchanged.
-Once both servers report all three targets up (t0), the harness plays a schedule:
+exporter.DemoExporter, each given upstream's instance name (demo.promlabs.com:1000x) by a
+static_configs label, so the suite's queries run unchanged. Instance :10000 answers in
+OpenMetrics to a scraper asking for it, the others in the text format (exporter.py). A run
+of 150 s or more scrapes every 5 s (upstream's interval), a shorter one every 2 s. Once both
+servers report all three targets up (t0), the harness plays a schedule:
 
     t0 + 1/5 L   demo_intermittent_metric disappears  (one stale marker per instance)
     t0 + 2/5 L   instance :10002 fails (HTTP 503)     (up 0; stale markers for all its series)
@@ -76,8 +78,10 @@ EXTRA_QUERIES = [
     "scrape_duration_seconds",
     'count by (instance) ({job="demo"})',
     'count by (__name__) ({job="demo"})',
-    "count_over_time(up[15s])",
+    "count_over_time(up[14s])",  # exact in the 2 s short mode
+    "count_over_time(up[15s])",  # exact at 5 s
     "count_over_time(demo_num_cpus[1m])",
+    "sum_over_time(scrape_samples_scraped[1m])",
     "changes(demo_cpu_usage_seconds_total[15s])",
     "demo_items_shipped_total",
     "demo_api_request_duration_seconds_count",
