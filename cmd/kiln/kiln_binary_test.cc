@@ -336,8 +336,17 @@ TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
   // The tombstone is in the WAL: a restart still has four series.
   kill(proc_.pid, SIGTERM);
   EXPECT_EQ(proc_.Wait(), 0);
-  StartServer({});
+  // The deprecated retention flag still works (with a warning), as in Prometheus.
+  StartServer({"--storage.tsdb.retention=10d"});
   EXPECT_NE(count().find(R"(,"4"]})"), std::string::npos) << count();
+  r = client_->Get("/api/v1/status/runtimeinfo");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find(R"("storageRetention":"10d")"), std::string::npos) << r->body;
+  r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("prometheus_tsdb_retention_limit_seconds 864000"), std::string::npos);
+  EXPECT_NE(ReadFile(proc_.err).find("'storage.tsdb.retention' flag is deprecated"),
+            std::string::npos);
 }
 
 TEST_F(KilnBinaryTest, ApiAndSigterm) {

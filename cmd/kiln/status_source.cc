@@ -63,7 +63,10 @@ web::api::v1::RuntimeInfo KilnStatus::Runtime() {
   }
   ri.goroutine_count = ThreadCount();
   ri.gomaxprocs = std::thread::hardware_concurrency();
-  const std::string& time = flags_.values.at("storage.tsdb.retention.time");
+  // retention.time wins over the deprecated storage.tsdb.retention, as in Prometheus.
+  const std::string& new_time = flags_.values.at("storage.tsdb.retention.time");
+  const std::string& time =
+      new_time.empty() ? flags_.values.at("storage.tsdb.retention") : new_time;
   const std::string& size = flags_.values.at("storage.tsdb.retention.size");
   if (size.empty()) {
     ri.storage_retention = time.empty() ? "15d" : time;
