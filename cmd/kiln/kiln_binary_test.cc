@@ -315,6 +315,9 @@ TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
     return q ? q->body : std::string("no response");
   };
   EXPECT_NE(count().find(R"(,"5"]})"), std::string::npos) << count();
+  r = client_->Get("/api/v1/status/tsdb");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find(R"("headStats":{"numSeries":5,)"), std::string::npos) << r->body;
   r = client_->Post("/api/v1/admin/tsdb/delete_series?match[]=rw_test%7Bseries%3D%223%22%7D", "",
                     "application/x-www-form-urlencoded");
   ASSERT_TRUE(r);
