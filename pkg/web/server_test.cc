@@ -8,6 +8,7 @@
 #include <snappy.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 
 #include "pkg/prompb/write_v2.pb.h"
@@ -228,6 +229,21 @@ TEST(ServerTest, ConcurrentClientsBeyondPoolSize) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 24 * 5);
+}
+
+// Sequential requests on one keep-alive connection must not each wait out a delayed ACK
+// (~40 ms without TCP_NODELAY): 100 of them take well under the 4 s that would cost.
+TEST(ServerTest, KeepAliveRequestsDoNotStall) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false);
+  h.server.SetReady(true);
+  h.client->set_keep_alive(true);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    auto r = h.client->Get("/metrics");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(ServerTest, BindFailures) {
