@@ -7,17 +7,29 @@ namespace kiln::tsdb {
 
 uint64_t SeriesReclaimer::Enter(Kind kind) {
   std::lock_guard<std::mutex> lock(mu_);
-  (kind == Kind::kReader ? readers_ : writers_).insert(epoch_);
+  Users& users = kind == Kind::kReader ? readers_ : writers_;
+  if (!users.empty() && users.back().first == epoch_) {
+    ++users.back().second;
+  } else {
+    users.push_back({epoch_, 1});
+  }
   return epoch_;
 }
 
 void SeriesReclaimer::Exit(Kind kind, uint64_t epoch) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& users = kind == Kind::kReader ? readers_ : writers_;
-  auto it = users.find(epoch);
-  if (it != users.end()) users.erase(it);
+  Users& users = kind == Kind::kReader ? readers_ : writers_;
+  auto it = std::lower_bound(users.begin(), users.end(), std::make_pair(epoch, size_t{0}));
+  if (it != users.end() && it->first == epoch && it->second > 0) --it->second;
+  size_t done = 0;
+  while (done < users.size() && users[done].second == 0) ++done;
+  if (done > 0) users.erase(users.begin(), users.begin() + static_cast<std::ptrdiff_t>(done));
   if (kind == Kind::kReader) readers_cv_.notify_all();
   FreeLocked();
+}
+
+uint64_t SeriesReclaimer::Oldest(const Users& users) {
+  return users.empty() ? std::numeric_limits<uint64_t>::max() : users.front().first;
 }
 
 void SeriesReclaimer::Retire(std::vector<std::unique_ptr<MemSeries>> series) {
@@ -33,7 +45,7 @@ void SeriesReclaimer::WaitForCurrentReaders() {
   std::unique_lock<std::mutex> lock(mu_);
   // Readers registering from now on get a later epoch than everyone waited for.
   const uint64_t epoch = ++epoch_;
-  readers_cv_.wait(lock, [&] { return readers_.empty() || *readers_.begin() >= epoch; });
+  readers_cv_.wait(lock, [&] { return Oldest(readers_) >= epoch; });
 }
 
 size_t SeriesReclaimer::PendingFrees() const {
@@ -42,9 +54,7 @@ size_t SeriesReclaimer::PendingFrees() const {
 }
 
 void SeriesReclaimer::FreeLocked() {
-  uint64_t oldest = std::numeric_limits<uint64_t>::max();
-  if (!readers_.empty()) oldest = std::min(oldest, *readers_.begin());
-  if (!writers_.empty()) oldest = std::min(oldest, *writers_.begin());
+  const uint64_t oldest = std::min(Oldest(readers_), Oldest(writers_));
   size_t n = 0;
   while (n < retired_.size() && retired_[n].epoch < oldest) ++n;
   if (n > 0) retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(n));

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <utility>
 #include <vector>
 
 #include "pkg/tsdb/mem_series.h"
@@ -52,11 +52,16 @@ class SeriesReclaimer {
  private:
   void FreeLocked();
 
+  // Registered users per epoch, by ascending epoch, no leading zero counts. A vector, not a
+  // multiset: Enter/Exit run once per appender and querier, and must not allocate once warm.
+  using Users = std::vector<std::pair<uint64_t, size_t>>;
+  static uint64_t Oldest(const Users& users);
+
   mutable std::mutex mu_;
   std::condition_variable readers_cv_;
-  uint64_t epoch_ = 1;               // guarded by mu_
-  std::multiset<uint64_t> readers_;  // guarded by mu_; epochs of registered readers
-  std::multiset<uint64_t> writers_;  // guarded by mu_
+  uint64_t epoch_ = 1;  // guarded by mu_
+  Users readers_;       // guarded by mu_
+  Users writers_;       // guarded by mu_
   struct Retired {
     uint64_t epoch;
     std::unique_ptr<MemSeries> series;
