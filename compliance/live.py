@@ -36,9 +36,9 @@ depends on when it was taken, differs between them:
    scrape phase) or when an offset makes it read the instant the servers started scraping
    or a schedule switch. scrape_duration_seconds is each server's own measurement: its
    series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply here too.
-3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata
-   and the comparable fields of /api/v1/targets must match, the latter also while the
-   instance fails (health and lastError).
+3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata,
+   the head's cardinality (/api/v1/status/tsdb) and the comparable fields of /api/v1/targets
+   must match, the latter also while the instance fails (health and lastError).
 4. Cadence, from the exporter's side: each server scraped each instance once per interval.
 """
 
@@ -398,6 +398,20 @@ def _targets(data):
     return sorted(({k: t.get(k) for k in keep} for t in data["activeTargets"]), key=repr)
 
 
+def _tsdb_status(data):
+    # The head's counts, not its minTime/maxTime (each server's own scrape instants); for each
+    # top-10 list its values in order and the names above its lowest value: Prometheus orders
+    # ties arbitrarily, and a tie at the cut decides which names make the list.
+    out = {k: data["headStats"][k] for k in ("numSeries", "numLabelPairs", "chunkCount")}
+    for key in ("seriesCountByMetricName", "labelValueCountByLabelName",
+                "memoryInBytesByLabelName", "seriesCountByLabelValuePair"):
+        entries = data.get(key) or []
+        low = min((e["value"] for e in entries), default=0)
+        out[key] = ([e["value"] for e in entries],
+                    sorted(e["name"] for e in entries if e["value"] > low))
+    return out
+
+
 def fetch_pair(ref, target, path, params, norm):
     """Both servers' normalised answers; the target's is an error string when it fails."""
     r = norm(_api(ref, path, params, "GET"))
@@ -420,6 +434,7 @@ def check_api(ref, target, t0, t_eval, earlier):
         ("/api/v1/metadata", {}, _sorted_json),
         ("/api/v1/targets/metadata", {"match_target": '{job="demo"}'}, _sorted_json),
         ("/api/v1/targets", {"state": "active"}, _targets),
+        ("/api/v1/status/tsdb", {}, _tsdb_status),
     ]
     answers = list(earlier)
     answers += [(path, *fetch_pair(ref, target, path, params, norm))
