@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -72,6 +73,70 @@ TEST(BitWriterTest, IgnoresBitsAboveWidthAndResumesPartialByte) {
   EXPECT_EQ(got.find_first_not_of('\0', 2), std::string::npos);
 }
 
+// The unchecked fast path writes the same bits as the checked one, with several writes
+// per run and runs of every length, across growth between runs.
+TEST(BitWriterTest, RunMatchesBitByBitPacking) {
+  for (uint32_t seed = 1; seed <= 50; seed++) {
+    std::mt19937_64 rng(seed);
+    std::vector<Field> fields;
+    std::string got(3, '\0');  // tiny, so that Grow runs many times
+    BitWriter w(&got, 0);
+    while (fields.size() < 300) {
+      if (!w.HasRoom()) w.Grow(w.capacity() + 1 + rng() % 40);
+      BitWriter::Run run(&w);
+      // One run may advance at most 8 bytes: at most 64 bits, as Put and Put64 fields.
+      int budget = 64;
+      while (budget > 0 && fields.size() < 300) {
+        const bool wide = rng() % 3 == 0;
+        const int max = std::min(budget, wide ? 64 : BitWriter::kMaxFastBits);
+        const int nbits = 1 + static_cast<int>(rng() % static_cast<uint64_t>(max));
+        const uint64_t v = rng() & bits_internal::LowMask(nbits);
+        if (wide) {
+          run.Put64(v, nbits);
+        } else {
+          run.Put(v, nbits);
+        }
+        fields.push_back({v, nbits});
+        budget -= nbits;
+      }
+    }
+    EXPECT_EQ(w.capacity(), got.size());
+    ASSERT_EQ(got.substr(0, w.byte_size()), PackBitByBit(fields)) << "seed " << seed;
+    EXPECT_EQ(got.find_first_not_of('\0', w.byte_size()), std::string::npos);
+  }
+}
+
+TEST(BitWriterTest, GrowKeepsBytesAndGivesExactCapacity) {
+  std::string buf;
+  BitWriter w(&buf, 0);
+  w.WriteBits(0xabcdef, 24);
+  w.Grow(1000);
+  EXPECT_EQ(buf.size(), 1000u);
+  EXPECT_EQ(w.capacity(), 1000u);
+  EXPECT_EQ(buf.substr(0, 3), "\xab\xcd\xef");
+  EXPECT_EQ(buf.find_first_not_of('\0', 3), std::string::npos);
+  // Too small a request still leaves room for the next write.
+  w.Grow(1);
+  EXPECT_TRUE(w.HasRoom());
+  EXPECT_EQ(buf.substr(0, 3), "\xab\xcd\xef");
+}
+
+TEST(BitWriterTest, WriteWideTakesUpTo120Bits) {
+  std::mt19937_64 rng(3);
+  std::vector<Field> fields;
+  std::string got;
+  BitWriter w(&got, 0);
+  for (int i = 0; i < 200; i++) {
+    const int nbits = 1 + static_cast<int>(rng() % BitWriter::kMaxWideBits);
+    const uint64_t hi = nbits > 64 ? rng() & bits_internal::LowMask(nbits - 64) : 0;
+    const uint64_t lo = nbits >= 64 ? rng() : rng() & bits_internal::LowMask(nbits);
+    w.WriteWide((uint128{hi} << 64) | lo, nbits);
+    if (nbits > 64) fields.push_back({hi, nbits - 64});
+    fields.push_back({lo, std::min(nbits, 64)});
+  }
+  ASSERT_EQ(got.substr(0, w.byte_size()), PackBitByBit(fields));
+}
+
 TEST(BitReaderTest, ReadsBackEveryWidth) {
   for (uint32_t seed = 1; seed <= 50; seed++) {
     const auto fields = RandomFields(seed, 200);
@@ -108,6 +173,29 @@ TEST(BitReaderTest, FailsAtEnd) {
   BitReader empty{std::string_view()};
   bool b;
   EXPECT_FALSE(empty.ReadBit(&b));
+}
+
+// PeekAt sees the bits at any position, the data's last bytes and the zeros after them
+// included, and never reads outside the data (run under ASan).
+TEST(BitReaderTest, PeekAtAnyPosition) {
+  std::mt19937_64 rng(5);
+  for (size_t size :
+       {size_t{0}, size_t{1}, size_t{7}, size_t{15}, size_t{16}, size_t{17}, size_t{40}}) {
+    // An exactly sized heap copy, so that ASan catches any read past it.
+    auto data = std::make_unique<char[]>(size == 0 ? 1 : size);
+    for (size_t i = 0; i < size; i++) data[i] = static_cast<char>(rng());
+    const std::string_view view(data.get(), size);
+    const BitReader r(view);
+    auto bit = [&](size_t i) { return i < size * 8 && ((data[i / 8] >> (7 - i % 8)) & 1) != 0; };
+    for (size_t pos = 0; pos <= size * 8; pos++) {
+      uint64_t hi, lo;
+      r.PeekAt(pos, &hi, &lo);
+      for (int i = 0; i < BitReader::kWindowBits; i++) {
+        const bool got = i < 64 ? (hi >> (63 - i)) & 1 : (lo >> (127 - i)) & 1;
+        ASSERT_EQ(got, bit(pos + static_cast<size_t>(i))) << "size " << size << " pos " << pos;
+      }
+    }
+  }
 }
 
 }  // namespace
