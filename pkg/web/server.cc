@@ -17,6 +17,8 @@ namespace kiln::web {
 
 namespace {
 
+constexpr size_t kKeepAliveMaxRequests = 1 << 20;
+
 // httplib's task queue with a fixed worker count and a bounded backlog: enqueue() blocks the
 // accept loop while the backlog is full. Thread-safe (mu_ guards jobs_ and shutdown_).
 class BoundedTaskQueue : public httplib::TaskQueue {
@@ -141,6 +143,10 @@ Server::Server(Options options, Logger logger)
   // Go's net/http sets TCP_NODELAY; without it a keep-alive client's next request waits out
   // a delayed ACK (~40 ms) whenever an answer leaves in more than one write.
   http_->set_tcp_nodelay(true);
+  // httplib closes a connection after 5 requests; Go never does, and clients (Grafana, a
+  // federating Prometheus, TLS clients above all) would pay a new handshake every 5 requests.
+  // The idle timeout stays short: an idle keep-alive connection holds a worker thread.
+  http_->set_keep_alive_max_count(kKeepAliveMaxRequests);
   http_->set_read_timeout(options_.read_timeout_sec);
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_error_handler(
@@ -216,7 +222,8 @@ void Server::Stop() {
 }
 
 // Called by httplib for every answer >= 400. Handlers' own error bodies are kept; unrouted
-// requests get Go's texts: 405 when the path exists for another method, else 404.
+// requests get Go's texts: 405 when the path exists for another method, else 404. OPTIONS on
+// an existing path is 200 with the allowed methods, as Go's router answers it.
 void Server::HandleError(const httplib::Request& req, httplib::Response& res) const {
   if (!res.body.empty() || res.status != 404) return;
   // Go's http.Error marks these nosniff; its router lists the methods the path does have.
@@ -232,8 +239,13 @@ void Server::HandleError(const httplib::Request& req, httplib::Response& res) co
     allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
     std::string allow;
     for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    res.status = 405;
     res.set_header("Allow", allow);
+    if (req.method == "OPTIONS") {
+      res.status = 200;
+      res.headers.erase("X-Content-Type-Options");
+      return;
+    }
+    res.status = 405;
     res.set_content("Method Not Allowed\n", "text/plain; charset=utf-8");
     return;
   }

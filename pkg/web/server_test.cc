@@ -246,6 +246,27 @@ TEST(ServerTest, KeepAliveRequestsDoNotStall) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+// Go's server keeps a connection for as many requests as the client sends (httplib's default
+// is 5) and its router answers OPTIONS itself.
+TEST(ServerTest, KeepAliveBeyondFiveRequestsAndOptions) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false);
+  h.server.SetReady(true);
+  h.client->set_keep_alive(true);
+  for (int i = 0; i < 20; ++i) {
+    auto r = h.client->Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->get_header_value("Connection"), "close") << "request " << i;
+  }
+  auto r = h.client->Options("/-/healthy");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Allow"), "GET, OPTIONS");
+  EXPECT_EQ(r->body, "");
+  r = h.client->Options("/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
 TEST(ServerTest, BindFailures) {
   Server::Options no_port;
   no_port.listen_address = "127.0.0.1";
