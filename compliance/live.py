@@ -509,6 +509,7 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
     exporter.start()
     servers = []
     sched = Schedule(interval_s)
+    passed = failed = 0
     try:
         config = os.path.join(work, "live.yml")
         write_config(config, exporter.addresses(), interval_s)
@@ -557,12 +558,20 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
                   check_cadence(exporter.scrape_log(), t0, t_eval, interval_s)]
         passed = sum(p for p, _ in totals)
         failed = sum(f for _, f in totals)
-        for s in servers:
-            if s.proc.poll() is not None:
-                failed += 1
-                print(f"FAIL live: {s.name} exited with {s.proc.returncode}")
-        return passed, failed
+    except (OSError, RuntimeError) as e:
+        # A server that dies or stops answering ends the run with its reason and log, not
+        # with a traceback.
+        passed, failed = 0, 1
+        print(f"FAIL live: aborted: {e}")
     finally:
         for s in servers:
+            died = s.proc.poll() is not None
             s.stop()
+            if died:
+                failed += 1
+                print(f"FAIL live: {s.name} exited with {s.proc.returncode}; its log ends:")
+                with open(s.log.name, errors="replace") as f:
+                    for line in f.readlines()[-20:]:
+                        print(f"  | {line.rstrip()}")
         exporter.stop()
+    return passed, failed
