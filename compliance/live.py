@@ -36,6 +36,8 @@ depends on when it was taken, differs between them:
    scrape phase) or when an offset makes it read the instant the servers started scraping
    or a schedule switch. scrape_duration_seconds is each server's own measurement: its
    series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply here too.
+   The by-value queries (except counts over a range) also run as range queries over the
+   part of the freeze where every step reads frozen samples only.
 3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata,
    the head's cardinality (/api/v1/status/tsdb) and the comparable fields of /api/v1/targets
    must match, the latter also while the instance fails (health and lastError).
@@ -108,20 +110,30 @@ def parse_duration(text):
     return total
 
 
+def _reach(query):
+    """(ranges, how far back its offsets move it, how far back it reads) of a query, in
+    seconds. A negative offset reads the future (samples scraped after T, all frozen): 0."""
+    ranges = [parse_duration(m.group(1)) for m in _RANGE_RE.finditer(query)]
+    offsets = [parse_duration(m.group(2)) for m in _OFFSET_RE.finditer(query) if not m.group(1)]
+    return ranges, sum(offsets), sum(offsets) + sum(ranges)
+
+
+def frozen_from(reach, frozen_at, interval_s):
+    """The first evaluation time at which a query reaching `reach` back reads only samples
+    both servers scraped after the freeze."""
+    return frozen_at + reach + interval_s + PRE_SLACK_S + POST_SLACK_S
+
+
 def classify(query, t_eval, frozen_at, interval_s, uncertain):
     """Says how a query's answers at t_eval compare, and why. Reading the query's text is
     conservative: every range and positive offset in it counts toward how far back it reads,
     as if nested. uncertain(t) says whether the two servers may legitimately see different
     series at t (Schedule.uncertain_for_ranges)."""
-    ranges = [parse_duration(m.group(1)) for m in _RANGE_RE.finditer(query)]
-    offsets = [parse_duration(m.group(2)) for m in _OFFSET_RE.finditer(query) if not m.group(1)]
+    ranges, back, reach = _reach(query)
     if any(r < 2 * interval_s for r in ranges):
         return OUTCOME, ("a range shorter than two scrape intervals holds 0, 1 or 2 samples "
                          "depending on each server's scrape phase")
-    # A negative offset reads the future: samples scraped after T, all frozen.
-    back = sum(offsets)
-    reach = back + sum(ranges)
-    if t_eval - reach - interval_s - PRE_SLACK_S - POST_SLACK_S >= frozen_at:
+    if t_eval >= frozen_from(reach, frozen_at, interval_s):
         if "timestamp(" in query:
             return LABELS, "timestamps are each server's own scrape instants"
         if _COUNTING_RE.search(query) and any(r % interval_s for r in ranges):
@@ -152,6 +164,10 @@ def compare_live(ref, got, mode):
     if mode == LABELS:
         return None
     for (labels, rp), (_, gp) in zip(rser, gser):
+        if len(rp) != len(gp):
+            return f"{dict(labels)}: {len(rp)} vs {len(gp)} points"
+        if [float(p[0]) for p in rp] != [float(p[0]) for p in gp]:
+            return f"{dict(labels)}: the points' times differ"
         if dict(labels).get("__name__") in PER_SERVER_NAMES:
             continue
         for (_, rv), (_, gv) in zip(rp, gp):
@@ -379,6 +395,40 @@ def check_suite(ref, target, queries, t_eval, sched, verbose):
             print(f"  kiln:       {shorten(g[1])}")
     print(f"live: suite at T compared {counts[VALUES]} by value, {counts[LABELS]} by series, "
           f"{counts[OUTCOME]} by outcome")
+    p, f = check_suite_range(ref, target, cases, t_eval, sched, verbose)
+    return passed + p, failed + f
+
+
+def check_suite_range(ref, target, cases, t_eval, sched, verbose):
+    """The by-value queries of the suite also as range queries, over the part of the freeze
+    in which every step reads frozen samples only, at half the scrape interval. Counts over
+    a range are left out: steps, unlike T, fall anywhere against the scrape instants."""
+    step = sched.interval_s / 2
+    passed = failed = ran = 0
+    for case in cases:
+        q = case["query"]
+        mode, _ = classify(q, t_eval, sched.frozen_at, sched.interval_s, sched.uncertain_for_ranges)
+        if mode != VALUES or _COUNTING_RE.search(q) or case["skip_comparison"]:
+            continue
+        start = round(frozen_from(_reach(q)[2], sched.frozen_at, sched.interval_s) + 0.001, 3)
+        if t_eval - start < step:
+            continue
+        ran += 1
+        ref_q, kiln_q, _ = TWEAKS_3X.get(q, (q, q, ""))
+        params = {"start": start, "end": t_eval, "step": step}
+        r = ref.api("/api/v1/query_range", dict(params, query=ref_q))
+        g = target.api("/api/v1/query_range", dict(params, query=kiln_q))
+        reason = compare_live(r, g, VALUES)
+        if reason is None:
+            passed += 1
+            if verbose:
+                print(f"PASS live range {q}")
+        else:
+            failed += 1
+            print(f"FAIL live range {q} (start {start}, end {t_eval}, step {step}): {reason}")
+            print(f"  prometheus: {shorten(r[1])}")
+            print(f"  kiln:       {shorten(g[1])}")
+    print(f"live: {ran} of them also as range queries over the freeze, by value")
     return passed, failed
 
 
