@@ -132,6 +132,7 @@ void DB::TriggerCompaction() {
 Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, DBOptions options) {
   if (!options.read_only) KILN_RETURN_IF_ERROR(chunks::MakeDirs(dir));
   std::unique_ptr<DB> db(new DB(dir, options, BlockRanges(options)));
+  db->metrics_.clean_start.Set(-1);
   if (!options.read_only) {
     if (!options.no_lockfile) KILN_RETURN_IF_ERROR(db->Lock());
     KILN_RETURN_IF_ERROR(db->RemoveLeftovers());
@@ -180,6 +181,9 @@ Status DB::Close() {
   closed_ = true;
   Status s = head_ ? head_->Close() : Status::OK();
   if (lock_fd_ >= 0) {
+    // As upstream: remove the file while still holding the lock, then release it.
+    const std::string path = dir_ + "/lock";
+    if (::unlink(path.c_str()) != 0 && s.ok()) s = Status::FromErrno("remove " + path, errno);
     ::close(lock_fd_);  // releases the flock
     lock_fd_ = -1;
   }
@@ -188,6 +192,14 @@ Status DB::Close() {
 
 Status DB::Lock() {
   const std::string path = dir_ + "/lock";
+  // Close removes the file, so finding one means the last run did not shut down cleanly.
+  std::error_code ec;
+  const bool replaced = fs::exists(path, ec);
+  if (replaced) {
+    options_.logger.Warn("A lockfile from a previous execution already existed. It was replaced",
+                         {{"file", path}});
+  }
+  metrics_.clean_start.Set(replaced ? 0 : 1);
   lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return Status::FromErrno("open " + path, errno);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -445,6 +457,14 @@ Status DB::Delete(int64_t mint, int64_t maxt, const std::vector<model::Matcher>&
 
 Status DB::CleanTombstones() {
   std::lock_guard<std::mutex> l(cmtx_);
+  const auto start = std::chrono::steady_clock::now();
+  Status st = CleanTombstonesLocked();
+  metrics_.tombstone_cleanup.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return st;
+}
+
+Status DB::CleanTombstonesLocked() {
   for (const auto& b : Blocks()) {
     if (b->tombstones()->empty()) continue;
     KILN_ASSIGN_OR_RETURN(auto meta, compactor_.Compact(dir_, {b->dir()}));

@@ -105,6 +105,7 @@ class DB final : public storage::Appendable, public storage::Queryable {
   Status CompactHead();
   Status CompactBlocks();
   Status ReloadLocked();
+  Status CleanTombstonesLocked();
   // Removes a block directory crash-safely: rename to *.tmp-for-deletion, then delete.
   Status DeleteBlockDir(const std::string& dir);
   uint64_t HeadBytes() const;

@@ -63,6 +63,16 @@ DBMetrics::DBMetrics(prometheus::Registry* registry)
                                 "Lowest timestamp value stored in the database. The unit is "
                                 "decided by the library consumer.")),
       lowest_timestamp_seconds(NewGauge(registry_, "prometheus_tsdb_lowest_timestamp_seconds",
-                                        "Lowest timestamp value stored in the database.")) {}
+                                        "Lowest timestamp value stored in the database.")),
+      clean_start(NewGauge(registry_, "prometheus_tsdb_clean_start",
+                           "-1: lockfile is disabled. 0: a lockfile from a previous execution was "
+                           "replaced. 1: lockfile creation was clean")),
+      // Go's default buckets, as upstream leaves them.
+      tombstone_cleanup(prometheus::BuildHistogram()
+                            .Name("prometheus_tsdb_tombstone_cleanup_seconds")
+                            .Help("The time taken to recompact blocks to remove tombstones.")
+                            .Register(registry_)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{
+                                         .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10})) {}
 
 }  // namespace kiln::tsdb

@@ -40,6 +40,8 @@ class DBMetrics {
   prometheus::Gauge& retention_limit_seconds;   // prometheus_tsdb_retention_limit_seconds
   prometheus::Gauge& lowest_timestamp;          // prometheus_tsdb_lowest_timestamp (ms)
   prometheus::Gauge& lowest_timestamp_seconds;  // …_lowest_timestamp_seconds
+  prometheus::Gauge& clean_start;               // prometheus_tsdb_clean_start
+  prometheus::Histogram& tombstone_cleanup;     // …_tombstone_cleanup_seconds
 };
 
 }  // namespace kiln::tsdb

@@ -337,7 +337,11 @@ TEST(DBTest, HeadIsTruncatedAndItsWalCheckpointedAfterCompaction) {
     EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_checkpoint_creations_total"), 1);
     EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_lowest_timestamp"), 0);
     EXPECT_GT(MetricValue(registry, "prometheus_tsdb_storage_blocks_bytes"), 1000);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_head_min_time_seconds"), 4 * 3600);
+    EXPECT_EQ(MetricValue(registry, "prometheus_tsdb_clean_start"), 1);
   }
+  // A clean close removed the lock file, as upstream's.
+  EXPECT_FALSE(fs::exists(dir.path() + "/lock"));
   // Restart: blocks + checkpoint + remaining segments give every sample exactly once.
   {
     auto db = std::move(DB::Open(dir.path(), TestOptions())).value();

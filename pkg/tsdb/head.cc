@@ -24,8 +24,7 @@ Head::Head(const HeadOptions& options)
       metrics_(options.registry),
       series_(options.stripe_size),
       min_valid_time_(options.min_valid_time) {
-  metrics_.min_time.Set(static_cast<double>(MinTime()));
-  metrics_.max_time.Set(static_cast<double>(MaxTime()));
+  PublishTimeBounds();
 }
 
 Head::~Head() { (void)Close(); }
@@ -112,8 +111,16 @@ void Head::UpdateMinMaxTime(int64_t mint, int64_t maxt) {
   cur = max_time_.load();
   while (maxt > cur && !max_time_.compare_exchange_weak(cur, maxt)) {
   }
-  metrics_.min_time.Set(static_cast<double>(MinTime()));
-  metrics_.max_time.Set(static_cast<double>(MaxTime()));
+  PublishTimeBounds();
+}
+
+void Head::PublishTimeBounds() {
+  const auto min = static_cast<double>(MinTime());
+  const auto max = static_cast<double>(MaxTime());
+  metrics_.min_time.Set(min);
+  metrics_.max_time.Set(max);
+  metrics_.min_time_seconds.Set(min / 1000);
+  metrics_.max_time_seconds.Set(max / 1000);
 }
 
 int64_t Head::AppendableMinValidTime() const {
@@ -164,7 +171,7 @@ Status Head::TruncateChunks(int64_t mint) {
   while (cur < mint && cur != std::numeric_limits<int64_t>::max() &&
          !min_time_.compare_exchange_weak(cur, mint)) {
   }
-  metrics_.min_time.Set(static_cast<double>(MinTime()));
+  PublishTimeBounds();
   if (chunk_mapper_ != nullptr) return chunk_mapper_->Truncate(mint).Wrap("truncate chunks_head");
   return Status::OK();
 }
@@ -205,12 +212,13 @@ Status Head::TruncateMemoryLocked(int64_t mint) {
     while (cur < floor && !min_time_.compare_exchange_weak(cur, floor)) {
     }
     RaiseMinValidTime(floor);
-    metrics_.min_time.Set(static_cast<double>(MinTime()));
+    PublishTimeBounds();
   }
   return Status::OK();
 }
 
 int64_t Head::GcSeries() {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<MemSeries>> removed =
       series_.Gc([](const MemSeries& s) { return s.empty() && s.pending_commits() == 0; });
   int64_t actual_min = std::numeric_limits<int64_t>::max();
@@ -218,7 +226,11 @@ int64_t Head::GcSeries() {
     std::lock_guard<SpinLock> lock(s->mutex());
     if (!s->empty()) actual_min = std::min(actual_min, s->MinTime());
   });
-  if (removed.empty()) return actual_min;
+  if (removed.empty()) {
+    metrics_.gc_duration.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return actual_min;
+  }
   PostingsList refs;
   std::vector<const model::Labels*> labels;
   refs.reserve(removed.size());
@@ -237,6 +249,8 @@ int64_t Head::GcSeries() {
   metrics_.series.Decrement(static_cast<double>(removed.size()));
   metrics_.series_removed.Increment(static_cast<double>(removed.size()));
   reclaimer_.Retire(std::move(removed));
+  metrics_.gc_duration.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return actual_min;
 }
 
@@ -276,6 +290,7 @@ Status Head::TruncateWalLocked(int64_t mint) {
   last_wal_truncation_time_ = mint;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.wal_truncate_duration.Observe(secs);
   options_.logger.Info("WAL checkpoint complete", {{"first", std::to_string(first)},
                                                    {"last", std::to_string(last)},
                                                    {"duration", std::to_string(secs) + "s"}});

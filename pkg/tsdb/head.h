@@ -156,6 +156,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   void InitTime(int64_t t);
   bool initialized() const { return MinTime() != std::numeric_limits<int64_t>::max(); }
   void UpdateMinMaxTime(int64_t mint, int64_t maxt);
+  // Sets the head_min/max_time gauges from the current bounds.
+  void PublishTimeBounds();
   // Lowest timestamp an appender may accept now (upstream appendableMinValidTime).
   int64_t AppendableMinValidTime() const;
   // The series with `labels`, created (and indexed) when absent. `ref` forces the ref of a

@@ -17,6 +17,13 @@ prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name
   return float_type ? family.Add({{"type", "float"}}) : family.Add({});
 }
 
+// Upstream's summaries have no quantiles: only _sum and _count.
+prometheus::Summary& NewSummary(prometheus::Registry& r, const std::string& name,
+                                const std::string& help) {
+  return prometheus::BuildSummary().Name(name).Help(help).Register(r).Add(
+      {}, prometheus::Summary::Quantiles{});
+}
+
 }  // namespace
 
 HeadMetrics::HeadMetrics(prometheus::Registry* registry)
@@ -67,8 +74,16 @@ HeadMetrics::HeadMetrics(prometheus::Registry* registry)
                                              "Total number of checkpoint creations that failed.")),
       checkpoint_deletions(NewCounter(registry_, "prometheus_tsdb_checkpoint_deletions_total",
                                       "Total number of checkpoint deletions attempted.")),
-      checkpoint_deletions_failed(
-          NewCounter(registry_, "prometheus_tsdb_checkpoint_deletions_failed_total",
-                     "Total number of checkpoint deletions that failed.")) {}
+      checkpoint_deletions_failed(NewCounter(registry_,
+                                             "prometheus_tsdb_checkpoint_deletions_failed_total",
+                                             "Total number of checkpoint deletions that failed.")),
+      min_time_seconds(NewGauge(registry_, "prometheus_tsdb_head_min_time_seconds",
+                                "Minimum time bound of the head block.")),
+      max_time_seconds(NewGauge(registry_, "prometheus_tsdb_head_max_time_seconds",
+                                "Maximum timestamp of the head block.")),
+      gc_duration(NewSummary(registry_, "prometheus_tsdb_head_gc_duration_seconds",
+                             "Runtime of garbage collection in the head block.")),
+      wal_truncate_duration(NewSummary(registry_, "prometheus_tsdb_wal_truncate_duration_seconds",
+                                       "Duration of WAL truncation.")) {}
 
 }  // namespace kiln::tsdb

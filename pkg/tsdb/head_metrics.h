@@ -9,6 +9,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <prometheus/summary.h>
 
 #include <memory>
 
@@ -47,6 +48,10 @@ class HeadMetrics {
   prometheus::Counter& checkpoint_creations_failed;  // …_checkpoint_creations_failed_total
   prometheus::Counter& checkpoint_deletions;         // …_checkpoint_deletions_total
   prometheus::Counter& checkpoint_deletions_failed;  // …_checkpoint_deletions_failed_total
+  prometheus::Gauge& min_time_seconds;               // prometheus_tsdb_head_min_time_seconds
+  prometheus::Gauge& max_time_seconds;               // prometheus_tsdb_head_max_time_seconds
+  prometheus::Summary& gc_duration;                  // prometheus_tsdb_head_gc_duration_seconds
+  prometheus::Summary& wal_truncate_duration;  // prometheus_tsdb_wal_truncate_duration_seconds
 };
 
 }  // namespace kiln::tsdb
