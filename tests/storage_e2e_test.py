@@ -235,8 +235,17 @@ def test_kiln_blocks_in_promtool(args, work, now):
     deadline = time.time() + 60
     while metric(kiln.url, "prometheus_tsdb_compactions_total") < 6 and time.time() < deadline:
         time.sleep(0.2)
+    # Then until the cycle is over (the count stays put), so the level merges happened too.
     compactions = metric(kiln.url, "prometheus_tsdb_compactions_total")
+    while time.time() < deadline:
+        time.sleep(1)
+        now_count = metric(kiln.url, "prometheus_tsdb_compactions_total")
+        if now_count == compactions:
+            break
+        compactions = now_count
     assert compactions >= 6, f"kiln compacted only {compactions} times:\n{kiln.read_log()[-3000:]}"
+    loaded = metric(kiln.url, "prometheus_tsdb_blocks_loaded")
+    assert loaded < 9, f"nine 20m head blocks should have been merged, {loaded} loaded"
     truncations = metric(kiln.url, "prometheus_tsdb_head_truncations_total")
     assert truncations >= 1, "kiln never truncated its head"
     kiln.kill9()
