@@ -77,6 +77,8 @@ class BitWriter {
   // Bytes that hold written bits; the unused low bits of the last one are zero.
   size_t byte_size() const { return byte_ + (fill_ != 0); }
   size_t capacity() const { return cap_; }
+  // The string's buffer (moved by Grow).
+  char* data() const { return reinterpret_cast<char*>(base_); }
 
   void WriteBit(bool bit) { WriteBits(bit, 1); }
   void WriteByte(uint8_t b) { WriteBits(b, 8); }
@@ -130,6 +132,10 @@ class BitWriter {
     }
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
+
+    // As BitWriter's, for the run's writes so far.
+    char* data() const { return reinterpret_cast<char*>(base_); }
+    size_t byte_size() const { return byte_ + (fill_ != 0); }
 
     // Writes `v` in `n` bits, without masking. REQUIRES: 1 <= n <= kMaxFastBits, v < 2^n.
     void Put(uint64_t v, int n) {

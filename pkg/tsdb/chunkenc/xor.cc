@@ -396,7 +396,7 @@ class XorAppender final : public Appender {
   ValueField NewWindow(uint64_t delta);
   void SetWindow(int leading, int trailing);
   size_t NextCapacity() const;
-  void Publish(int64_t t, uint64_t vbits, uint64_t tdelta);
+  void Publish(int64_t t, uint64_t vbits, uint64_t tdelta, char* buf, size_t size);
 
   XorChunk* chunk_;
   BitWriter w_;  // over chunk_->owned_, positioned at the end of the stream
@@ -435,8 +435,8 @@ void XorAppender::Append(int64_t t, double v) {
       run.Put(head, head_bits);
       run.Put64(f.payload, f.payload_bits);
     }
+    Publish(t, vbits, tdelta, run.data(), run.byte_size());
   }
-  Publish(t, vbits, tdelta);
 }
 
 void XorAppender::AppendSlow(int64_t t, uint64_t vbits) {
@@ -444,7 +444,7 @@ void XorAppender::AppendSlow(int64_t t, uint64_t vbits) {
   if (num_ == 0) {
     WriteUvarint(&w_, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
     w_.WriteBits(vbits, 64);
-    Publish(t, vbits, 0);
+    Publish(t, vbits, 0, w_.data(), w_.byte_size());
     return;
   }
   const uint64_t tdelta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
@@ -463,7 +463,7 @@ void XorAppender::AppendSlow(int64_t t, uint64_t vbits) {
   const ValueField f = EncodeValue(vbits);
   w_.WriteBits(f.head, f.head_bits);
   w_.WriteBits(f.payload, f.payload_bits);
-  Publish(t, vbits, tdelta);
+  Publish(t, vbits, tdelta, w_.data(), w_.byte_size());
 }
 
 inline XorAppender::ValueField XorAppender::EncodeValue(uint64_t vbits) {
@@ -492,14 +492,15 @@ inline void XorAppender::SetWindow(int leading, int trailing) {
 }
 
 // Commits a sample: the appender's state, the header count and the chunk's view.
-inline void XorAppender::Publish(int64_t t, uint64_t vbits, uint64_t tdelta) {
+// `buf` and `size` are the writer's buffer and byte_size(), passed in so that the fast
+// path can take them from its registers.
+inline void XorAppender::Publish(int64_t t, uint64_t vbits, uint64_t tdelta, char* buf,
+                                 size_t size) {
   t_ = t;
   vbits_ = vbits;
   tdelta_ = tdelta;
   num_++;
-  const size_t size = w_.byte_size();
   // The bit stream starts after the header, so the writer never stores over it.
-  char* buf = chunk_->owned_.data();
   StoreBE16(buf, static_cast<uint16_t>(num_));
   chunk_->view_ = std::string_view(buf, size);
 }
