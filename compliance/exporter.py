@@ -57,10 +57,18 @@ OPENMETRICS_INSTANCE = 0
 
 def _header(family, openmetrics):
     typ, help_ = demo.METADATA[family]
-    if openmetrics and typ == "counter" and family.endswith("_total"):
+    if not openmetrics:
+        return f"# HELP {family} {help_}\n# TYPE {family} {typ}\n"
+    if typ == "counter" and family.endswith("_total"):
         # OpenMetrics names a counter family without the _total its sample carries.
         family = family[: -len("_total")]
-    return f"# HELP {family} {help_}\n# TYPE {family} {typ}\n"
+    out = f"# HELP {family} {help_}\n# TYPE {family} {typ}\n"
+    # OpenMetrics can state a unit, which must end the family's name; scrapers keep it as
+    # metadata (the text format has no UNIT line).
+    unit = next((u for u in ("seconds", "bytes") if family.endswith("_" + u)), None)
+    if unit:
+        out += f"# UNIT {family} {unit}\n"
+    return out
 
 
 def render(samples, openmetrics=False):

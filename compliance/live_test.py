@@ -68,7 +68,10 @@ class ExporterTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(ctype, "application/openmetrics-text; version=1.0.0; charset=utf-8")
         self.assertTrue(om.endswith("\ndemo_intermittent_metric 1\n# EOF\n"), om[-200:])
-        self.assertIn("# TYPE demo_cpu_usage_seconds counter\n", om)
+        self.assertIn("# TYPE demo_cpu_usage_seconds counter\n# UNIT demo_cpu_usage_seconds seconds\n",
+                      om)
+        self.assertIn("# UNIT demo_memory_usage_bytes bytes\n", om)
+        self.assertNotIn("# UNIT demo_num_cpus", om)
         self.assertIn('\ndemo_cpu_usage_seconds_total{mode="user"} ', om)
         self.assertEqual(om.count("# EOF"), 1)
         # The same values as the text page: only the counter's family name differs.
