@@ -37,6 +37,12 @@ import demo  # noqa: E402
 # up and scrape_duration_seconds itself, and the intermittent metric follows set_intermittent.
 _NOT_EXPOSED = {"up", "scrape_duration_seconds", "demo_intermittent_metric"}
 _INTERMITTENT = "demo_intermittent_metric"
+# Instance 1's copy of the intermittent metric carries the tick's timestamp, as exporters of
+# forwarded data do. A scraper honouring timestamps writes no stale marker for such a series
+# (Prometheus's default, track_timestamps_staleness off), so it outlives its disappearance
+# by the lookback delta instead of vanishing at the next scrape.
+TIMESTAMPED = "demo_intermittent_timestamped_metric"
+TIMESTAMPED_INSTANCE = 1
 
 
 def _escape(v):
@@ -109,6 +115,7 @@ class DemoExporter:
     def __init__(self, tick_s=1.0):
         self._tick_s = tick_s
         start_ms = int(time.time() * 1000)
+        self._tick_ms = start_ms  # when the state last advanced
         self._instances = [demo.Instance(i, start_ms) for i in range(len(demo.INSTANCES))]
         self._lock = threading.Lock()
         self._pages = [self._render(i) for i in range(len(self._instances))]
@@ -177,6 +184,10 @@ class DemoExporter:
             page = om if openmetrics else text
             if self._intermittent:
                 page += _header(_INTERMITTENT, openmetrics) + _line(_INTERMITTENT, {}, 1.0)
+                if index == TIMESTAMPED_INSTANCE:
+                    page += (f"# HELP {TIMESTAMPED} The intermittent metric, with timestamps.\n"
+                             f"# TYPE {TIMESTAMPED} gauge\n"
+                             f"{TIMESTAMPED} 1 {self._tick_ms}\n")
             if openmetrics:
                 return 200, OPENMETRICS_TYPE, page + "# EOF\n"
             return 200, TEXT_TYPE, page
@@ -187,6 +198,7 @@ class DemoExporter:
                 if self._frozen:
                     continue
                 now_ms = int(time.time() * 1000)
+                self._tick_ms = now_ms
                 for i, inst in enumerate(self._instances):
                     inst.advance(now_ms)
                     self._pages[i] = self._render(i)

@@ -7,7 +7,8 @@ OpenMetrics to a scraper asking for it, the others in the text format (exporter.
 of 150 s or more scrapes every 5 s (upstream's interval), a shorter one every 2 s. Once both
 servers report all three targets up (t0), the harness plays a schedule:
 
-    t0 + 1/5 L   demo_intermittent_metric disappears  (one stale marker per instance)
+    t0 + 1/5 L   demo_intermittent_metric disappears  (one stale marker per instance; none
+                 for its copy with explicit timestamps on :10001, which stays visible)
     t0 + 2/5 L   instance :10002 fails (HTTP 503)     (up 0; stale markers for all its series)
     t0 + 3/5 L   demo_intermittent_metric comes back
     t0 + 4/5 L   instance :10002 recovers
@@ -19,7 +20,7 @@ picks its own offset inside the interval), so a sample's timestamp, and any valu
 depends on when it was taken, differs between them:
 
 1. Timeline: range queries over [t0, T] at a 0.5 s step for up, scrape_samples_scraped,
-   demo_intermittent_metric, demo_num_cpus and the series count per instance. At every step
+   both intermittent metrics, demo_num_cpus and the series count per instance. At every step
    outside an uncertainty window around a schedule event, the two answers must be the same
    series with the same values. A window runs from PRE_SLACK_S before a switch to one scrape
    interval plus POST_SLACK_S after it: within it one server may already have scraped the
@@ -67,6 +68,7 @@ TIMELINE_QUERIES = [
     "up",
     "scrape_samples_scraped",
     "demo_intermittent_metric",
+    "demo_intermittent_timestamped_metric",
     "demo_num_cpus",
     'count by (instance) ({job="demo"})',
 ]
@@ -287,6 +289,9 @@ def self_check(seen, sched, checked):
     probes = [
         ("demo_intermittent_metric", "intermittent off",
          lambda step: not step, "the intermittent metric gone after its stale marker"),
+        ("demo_intermittent_timestamped_metric", "intermittent off",
+         lambda step: len(step) == 1,
+         "the timestamped intermittent metric still there (no stale marker)"),
         ("up", "instance fails",
          lambda step: any(failing in k and float(v) == 0 for k, v in step.items()),
          "up == 0 for the failing instance"),

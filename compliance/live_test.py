@@ -88,8 +88,15 @@ class ExporterTest(unittest.TestCase):
 
     def test_intermittent_metric_and_failure_follow_the_switches(self):
         self.assertIn("\ndemo_intermittent_metric 1\n", fetch(self.addrs[0])[2])
+        self.assertNotIn("timestamped", fetch(self.addrs[0])[2])
+        # Instance 1 also shows a copy with the last tick's timestamp (ms).
+        stamped = [ln for ln in fetch(self.addrs[1])[2].splitlines()
+                   if ln.startswith("demo_intermittent_timestamped_metric ")]
+        self.assertEqual(len(stamped), 1)
+        self.assertLess(abs(int(stamped[0].split()[2]) - time.time() * 1000), 5000)
         self.exporter.set_intermittent(False)
         self.assertNotIn("demo_intermittent_metric", fetch(self.addrs[0])[2])
+        self.assertNotIn("demo_intermittent", fetch(self.addrs[1])[2])
         self.exporter.set_failing(2, True)
         self.assertEqual(fetch(self.addrs[2])[0], 503)
         self.assertEqual(fetch(self.addrs[1])[0], 200)
@@ -98,7 +105,7 @@ class ExporterTest(unittest.TestCase):
         status, _, body = fetch(self.addrs[2])
         self.assertEqual(status, 200)
         self.assertIn("\ndemo_intermittent_metric 1\n", body)
-        self.assertEqual(self.exporter.scrapes(), [2, 1, 2])
+        self.assertEqual(self.exporter.scrapes(), [3, 3, 2])
 
     def test_values_move_until_frozen(self):
         first = fetch(self.addrs[0])[2]
@@ -217,8 +224,11 @@ class TimelineTest(unittest.TestCase):
                      for i in demo.INSTANCES}
             count[t] = {(("instance", i),): str(live.REPORT_SERIES) if down and i == failing
                         else "250" for i in demo.INSTANCES}
+        # Samples with their own timestamps get no stale marker: the series stays.
+        timestamped = {t: {(("instance", demo.INSTANCES[1]),): "1"} for t in self.steps}
         return {"demo_intermittent_metric": self.intermittent(stale_markers), "up": up,
-                'count by (instance) ({job="demo"})': count}
+                'count by (instance) ({job="demo"})': count,
+                "demo_intermittent_timestamped_metric": timestamped}
 
     def test_a_server_without_stale_markers_differs_where_certain(self):
         ref, got = self.intermittent(), self.intermittent(stale_markers=False)
