@@ -110,34 +110,32 @@ struct XorResumeState {
 };
 
 // Decodes a value field that starts `offset` (<= 24) bits into the 128 bits hi:lo (hi:lo
-// holding at least 121), updating the value window and *vbits. Returns the bits the field
-// took, or -1 if it declares an impossible window.
+// holding at least 121), updating the value window (sig, trailing) and *vbits. Returns the
+// bits the field took, or -1 if it declares an impossible window.
 //
-// The three cases (0 = value unchanged, 10 = XOR in the previous window, 11 = new window)
-// are selected with masks rather than branches: which one comes next is data, so a branch
-// on it would often be mispredicted (and GCC turns ?: into branches here).
-[[gnu::always_inline]] inline int DecodeValueField(uint64_t hi, uint64_t lo, int offset,
-                                                   int* leading, int* trailing, uint64_t* vbits) {
+// Field: 0 = unchanged, 10 = XOR in the previous window, 11 = new window (5 bits of
+// leading zeros, 6 of significant bits, 0 meaning 64). Selecting the case with masks
+// rather than branches measured slower, even on noisy gauges whose windows change often:
+// it puts the header decode on the sample-to-sample dependency chain.
+[[gnu::always_inline]] inline int DecodeValueField(uint64_t hi, uint64_t lo, int offset, int* sig,
+                                                   int* trailing, uint64_t* vbits) {
   const uint64_t field = hi << offset;
-  const auto control = static_cast<int>(field >> 62);
-  const int changed_mask = -static_cast<int>(control >= 2);
-  const int new_mask = -static_cast<int>(control == 3);
-  const auto header = static_cast<int>((field >> 51) & 0x7ff);
-  const int new_leading = *leading ^ ((*leading ^ (header >> 6)) & new_mask);
-  const int old_sig = 64 - *leading - *trailing;
-  // 64 significant bits are stored as 0.
-  const int sig = old_sig ^ ((old_sig ^ (((header - 1) & 63) + 1)) & new_mask);
-  if (new_leading + sig > 64) [[unlikely]] {
-    return -1;
+  if ((field >> 63) == 0) return offset + 1;
+  int start = offset + 2;
+  if (((field >> 62) & 1) != 0) {
+    const auto header = static_cast<int>((field >> 51) & 0x7ff);
+    const int leading = header >> 6;
+    *sig = ((header - 1) & 63) + 1;
+    if (leading + *sig > 64) [[unlikely]] {
+      return -1;
+    }
+    *trailing = 64 - leading - *sig;
+    start = offset + 13;
   }
-  *leading = new_leading;
-  *trailing = 64 - new_leading - sig;
   // start <= 24 + 13, so the <= 64 value bits lie within hi:lo.
-  const int start = offset + kValueHeaderBits[control];
   const uint64_t rest = (hi << start) | ((lo >> 1) >> (63 - start));
-  const uint64_t xor_bits = (rest >> (64 - sig)) & static_cast<uint64_t>(int64_t{changed_mask});
-  *vbits ^= xor_bits << *trailing;
-  return start + (sig & changed_mask);
+  *vbits ^= (rest >> (64 - *sig)) << *trailing;
+  return start + *sig;
 }
 
 // Decodes the bit stream of an XOR chunk, a batch of samples at a time: the decoding loop
@@ -249,7 +247,9 @@ bool XorIterator::DecodeSecond() {
   t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + tdelta_);
   uint64_t hi, lo;
   br_.Peek128(&hi, &lo);
-  const int bits = DecodeValueField(hi, lo, 0, &leading_, &trailing_, &vbits_);
+  int sig = 64 - leading_ - trailing_;
+  const int bits = DecodeValueField(hi, lo, 0, &sig, &trailing_, &vbits_);
+  leading_ = 64 - sig - trailing_;
   if (bits < 0) {
     SetPending(Status::Corruption("xor chunk: bad value window"));
     return false;
@@ -279,13 +279,12 @@ int XorIterator::DecodeBatch() {
   int64_t t = t_;
   uint64_t tdelta = tdelta_;
   uint64_t vbits = vbits_;
-  int leading = leading_;
   int trailing = trailing_;
-  int sig = 64 - leading - trailing;
+  int sig = 64 - leading_ - trailing;
   for (; n < end; n++) {
     // A sample takes at most 24 + 13 + 64 bits unless its timestamp needs the 64-bit
     // bucket: one 128-bit peek holds it. Prefix 0, 10, 110, 1110 or 1111 selects a bucket
-    // of 0, 14, 17, 20 or 64 bits; all but the last decode with one table lookup.
+    // of 0, 14, 17, 20 or 64 bits.
     uint64_t hi, lo;
     br_.PeekAt(pos, &hi, &lo);
     uint64_t dod;
@@ -320,31 +319,12 @@ int XorIterator::DecodeBatch() {
     }
     tdelta += dod;
     t = static_cast<int64_t>(static_cast<uint64_t>(t) + tdelta);
-    // Value: 0 = unchanged, 10 = XOR in the previous window, 11 = new window (5 bits of
-    // leading zeros, 6 of significant bits, 0 meaning 64). Branches, unlike the timestamp:
-    // an unchanged value is cheap to skip, and the window case is the same for long runs of
-    // a series more often than not.
-    const uint64_t field = hi << offset;
-    if ((field >> 63) == 0) {
-      pos += static_cast<size_t>(offset + 1);
-    } else {
-      int start = offset + 2;
-      if (((field >> 62) & 1) != 0) {
-        const auto header = static_cast<int>((field >> 51) & 0x7ff);
-        leading = header >> 6;
-        sig = ((header - 1) & 63) + 1;
-        if (leading + sig > 64) [[unlikely]] {
-          SetPending(Status::Corruption("xor chunk: bad value window"));
-          break;
-        }
-        trailing = 64 - leading - sig;
-        start = offset + 13;
-      }
-      // start <= 24 + 13, so the <= 64 value bits lie within hi:lo.
-      const uint64_t rest = (hi << start) | ((lo >> 1) >> (63 - start));
-      vbits ^= (rest >> (64 - sig)) << trailing;
-      pos += static_cast<size_t>(start + sig);
+    const int bits = DecodeValueField(hi, lo, offset, &sig, &trailing, &vbits);
+    if (bits < 0) [[unlikely]] {
+      SetPending(Status::Corruption("xor chunk: bad value window"));
+      break;
     }
+    pos += static_cast<size_t>(bits);
     // Past the end the reader yields zeros; a sample that needed them is not in the chunk.
     if (pos > limit) [[unlikely]] {
       SetPending(Truncated());
@@ -357,7 +337,7 @@ int XorIterator::DecodeBatch() {
   t_ = t;
   tdelta_ = tdelta;
   vbits_ = vbits;
-  leading_ = leading;
+  leading_ = 64 - sig - trailing;
   trailing_ = trailing;
   decoded_ += n - start_n;
   return n;
