@@ -43,6 +43,9 @@ depends on when it was taken, differs between them:
    the head's cardinality (/api/v1/status/tsdb) and the comparable fields of /api/v1/targets
    must match, the latter also while the instance fails (health and lastError).
 4. Cadence, from the exporter's side: each server scraped each instance once per interval.
+5. Runs: the sequence of distinct values each report series (up, scrape_samples_scraped,
+   scrape_samples_post_metric_relabeling, scrape_series_added) went through since t0, per
+   instance, from raw samples; the number of samples differs, the sequence must not.
 """
 
 import math
@@ -314,6 +317,49 @@ def self_check(seen, sched, checked):
         if not ts or not all(pred(seen[q].get(t, {})) for t in ts):
             missing.append(f"{what} ({len(ts)} steps in the phase)")
     return missing
+
+
+# The scrape's report series whose runs of equal values check_report_runs() compares.
+REPORT_RUN_SERIES = ["up", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                     "scrape_series_added"]
+
+
+def value_runs(matrix):
+    """{labels: values with consecutive repeats collapsed} of a range selector's raw samples.
+    Two servers scrape at their own instants and so hold different numbers of samples, but
+    the sequence of values they went through is the same."""
+    out = {}
+    for s in matrix:
+        runs = []
+        for _, v in s["values"]:
+            if not runs or runs[-1] != v:
+                runs.append(v)
+        out[tuple(sorted(s["metric"].items()))] = runs
+    return out
+
+
+def check_report_runs(ref, target, t0, t_eval):
+    """Every scrape's report series went through the same values on both servers since t0:
+    up 1 -> 0 -> 1 for the failing instance, scrape_samples_scraped with and without the
+    intermittent metric, and scrape_series_added, which counts the series a scrape adds to
+    its cache (the intermittent metric's return, what a target's recovery re-adds).
+    Returns (passed, failed)."""
+    window = f"{int((t_eval - t0) * 1000)}ms"
+    passed = failed = 0
+    for name in REPORT_RUN_SERIES:
+        q = f"{name}[{window}]"
+        r = value_runs(_api(ref, "/api/v1/query", {"query": q, "time": t_eval})["result"])
+        g = value_runs(_api(target, "/api/v1/query", {"query": q, "time": t_eval})["result"])
+        if r == g:
+            passed += 1
+            print(f"PASS live runs of {name}")
+        else:
+            failed += 1
+            print(f"FAIL live runs of {name} since t0 differ")
+            for k in sorted(set(r) | set(g)):
+                if r.get(k) != g.get(k):
+                    print(f"  {dict(k)}: prometheus {r.get(k)}, kiln {g.get(k)}")
+    return passed, failed
 
 
 def check_timeline(ref, target, sched, t0, t_end):
@@ -608,6 +654,7 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
         time.sleep(max(0.0, t_eval + interval_s + POST_SLACK_S - time.time()))
 
         totals = [check_timeline(ref, target, sched, t0, t_eval),
+                  check_report_runs(ref, target, t0, t_eval),
                   check_suite(ref, target, queries, t_eval, sched, verbose),
                   check_api(ref, target, t0, t_eval, earlier),
                   check_cadence(exporter.scrape_log(), t0, t_eval, interval_s)]

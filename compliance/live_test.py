@@ -246,6 +246,16 @@ class TimelineTest(unittest.TestCase):
         self.assertIn("stale marker", missing[0])
 
 
+class ValueRunsTest(unittest.TestCase):
+    def test_repeats_collapse_and_series_stay_apart(self):
+        matrix = [
+            {"metric": {"instance": "a"}, "values": [[1, "0"], [2, "0"], [3, "1"], [4, "0"]]},
+            {"metric": {"instance": "b"}, "values": [[1.5, "0"], [3.5, "1"], [5.5, "1"]]},
+        ]
+        self.assertEqual(live.value_runs(matrix), {(("instance", "a"),): ["0", "1", "0"],
+                                                   (("instance", "b"),): ["0", "1"]})
+
+
 class CadenceTest(unittest.TestCase):
     @staticmethod
     def log(agents=("kiln", "prometheus"), skip=lambda agent, t: False, every=2.0):
