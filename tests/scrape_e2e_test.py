@@ -413,9 +413,12 @@ def check_staleness(prom, kiln, fixture):
         assert len(instant(url, goes, before)) == 1, f"{url}: {goes} missing before the drop"
     fixture.vanish()
     flipped = time.time()
-    # Both scrape every INTERVAL_S (Kiln sends Prometheus's User-Agent, so the fixture cannot
-    # tell them apart): one and a half intervals later each has scraped again.
-    time.sleep(INTERVAL_S * 1.5 + 0.5)
+    # Wait for each one's next scrape of the fixture, seen through its `up` sample, which is
+    # committed together with that scrape's stale markers.
+    deadline = time.time() + 10 * INTERVAL_S
+    while time.time() < deadline and not all(scrape_times_after(u, instance, flipped)
+                                              for u in (prom, kiln)):
+        time.sleep(0.2)
     for name, url in (("prometheus", prom), ("kiln", kiln)):
         after = scrape_times_after(url, instance, flipped)
         assert after, f"{name}: no scrape of {instance} since the drop"

@@ -87,14 +87,14 @@ def reload_both(servers, how):
             post(s.url, "/-/reload")
 
 
-def wait_scrapes(n=3):
-    time.sleep(n * INTERVAL_S + 0.5)
-
-
 def step(name, servers, how, check):
     before = time.time()
     reload_both(servers, how)
-    wait_scrapes()
+    # Three scrapes each after the reload (polled: a busy machine may delay them).
+    deadline = time.time() + 20 * INTERVAL_S
+    while time.time() < deadline and \
+            not all(len(series_added_since(s.url, before)) >= 3 for s in servers.values()):
+        time.sleep(0.2)
     results = {}
     for label, s in servers.items():
         results[label] = (pool_counters(s.url), series_added_since(s.url, before))
@@ -154,10 +154,14 @@ def main():
             first = {}
             for label, (counters, added) in results.items():
                 assert counters == (1.0, 2.0), f"{label}: pools/reloads {counters}"
-                assert len(added) >= 2 and added[0] > 20 and set(added[1:]) == {0}, \
-                    f"{label}: a metric relabeling change must rebuild the cache once: {added}"
+                assert len(added) >= 2 and added[0] > 20 and added[-1] == 0, \
+                    f"{label}: a metric relabeling change must rebuild the cache: {added}"
                 first[label] = added[0]
             assert first["prometheus"] == first["kiln"], f"series added after the reload: {first}"
+            # Prometheus sometimes reports the rebuilt cache's series twice (its old loop's
+            # end-of-run staleness races with the new loop); Kiln's new loop counts them once.
+            kiln_added = results["kiln"][1]
+            assert set(kiln_added[1:]) == {0}, f"kiln: series added after the first scrape: {kiln_added}"
 
         checks = [
             ("SIGHUP, config unchanged", "sighup", None, unchanged),
@@ -173,7 +177,7 @@ def main():
                 failures += 1
                 print(f"FAIL: {name}: {e}")
         # The dropped series went stale in both (well within the 5m lookback).
-        wait_scrapes(1)
+        time.sleep(1.5 * INTERVAL_S)
         for label, s in servers.items():
             got = get_json(s.url, "/api/v1/query", query="fixture_temperature_celsius",
                            time=f"{time.time():.3f}")["result"]
