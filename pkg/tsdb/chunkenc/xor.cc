@@ -17,10 +17,6 @@ constexpr size_t kInitialCapacity = 128;  // as upstream; a 120-sample chunk is 
 constexpr int kTargetSamples = 120;
 // The most a sample after the second takes: a 68-bit timestamp and a 77-bit value field.
 constexpr size_t kMaxSampleBytes = (68 + 77 + 7) / 8;
-// Bits of the value field's control and window header, by its first two bits: 0x = value
-// unchanged, 10 = XOR in the previous window, 11 = new window (5 bits of leading zeros
-// and 6 of significant bits follow).
-constexpr int kValueHeaderBits[4] = {1, 1, 2, 13};
 
 // One 2-byte store (util/coding.h has no EncodeBE16).
 void StoreBE16(char* p, uint16_t v) {
@@ -515,23 +511,25 @@ Result<std::unique_ptr<Appender>> XorChunk::NewAppender() {
     view_ = owned_;
     is_view_ = false;
   }
+  std::unique_ptr<Appender> app;
   if (view_.size() == kHeaderSize && NumSamples() == 0) {
     // A new chunk (the common case, once per 120 samples): nothing to decode.
-    return std::unique_ptr<Appender>(new XorAppender(this, XorResumeState{}, kHeaderSize * 8));
+    app.reset(new XorAppender(this, XorResumeState{}, kHeaderSize * 8));
+  } else {
+    XorIterator it(view_, nullptr);
+    while (it.Next() != ValueType::kNone) {
+    }
+    if (!it.err().ok()) return it.err().Wrap("xor chunk appender");
+    const size_t bit_pos = kHeaderSize * 8 + it.bits_read();
+    if (view_.size() * 8 - bit_pos >= 8) {
+      return Status::Corruption("xor chunk appender: trailing bytes after the last sample");
+    }
+    // The writer ORs bits in, so padding bits must be zero even if the stored ones were not.
+    if (bit_pos % 8 != 0) {
+      owned_[bit_pos / 8] = static_cast<char>(owned_[bit_pos / 8] & (0xff << (8 - bit_pos % 8)));
+    }
+    app.reset(new XorAppender(this, it.resume_state(), bit_pos));
   }
-  XorIterator it(view_, nullptr);
-  while (it.Next() != ValueType::kNone) {
-  }
-  if (!it.err().ok()) return it.err().Wrap("xor chunk appender");
-  const size_t bit_pos = kHeaderSize * 8 + it.bits_read();
-  if (view_.size() * 8 - bit_pos >= 8) {
-    return Status::Corruption("xor chunk appender: trailing bytes after the last sample");
-  }
-  // The writer ORs bits in, so padding bits must be zero even if the stored ones were not.
-  if (bit_pos % 8 != 0) {
-    owned_[bit_pos / 8] = static_cast<char>(owned_[bit_pos / 8] & (0xff << (8 - bit_pos % 8)));
-  }
-  auto app = std::unique_ptr<Appender>(new XorAppender(this, it.resume_state(), bit_pos));
   view_ = std::string_view(owned_.data(), view_.size());  // the writer may have grown owned_
   return app;
 }

@@ -375,6 +375,22 @@ TEST(XorChunkTest, CompactKeepsBytesAndAllowsResuming) {
   EXPECT_EQ(chunk.Bytes(), full);
 }
 
+// Found by xor_fuzz: creating an appender may move the buffer, and Bytes() must follow it
+// even if nothing is appended.
+TEST(XorChunkTest, BytesValidAfterNewAppenderWithoutAppends) {
+  for (const std::string& bytes :
+       {std::string("\0\0", 2), std::string(Encode(Regular(3, 0, 1, 1, 1))->Bytes())}) {
+    auto chunk = FromOwnedData(Encoding::kXOR, bytes);
+    ASSERT_TRUE(chunk.ok());
+    auto app = (*chunk)->NewAppender();
+    ASSERT_TRUE(app.ok());
+    EXPECT_EQ((*chunk)->Bytes(), bytes);
+    Status err;
+    EXPECT_EQ(Decode(**chunk, &err).size(), static_cast<size_t>(DecodeBE16(bytes.data())));
+    EXPECT_TRUE(err.ok());
+  }
+}
+
 TEST(XorChunkTest, AppendToViewCopiesFirst) {
   const std::string bytes(Encode(Regular(10, 0, 1000, 1, 1))->Bytes());
   const std::string original = bytes;
