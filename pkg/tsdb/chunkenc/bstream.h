@@ -4,11 +4,13 @@
 // (upstream tsdb/docs/bstream.md), so a stream written here is byte-identical to one written
 // by Prometheus for the same sequence of writes. The last byte is zero-padded.
 //
-// Both classes move up to 128 bits at a time so that an encoder can handle a whole sample
-// (for XOR: timestamp field, value header and value bits, at most 101 bits in the common
-// case) with one write or one load: one write means the writer's state is loaded once and
-// stored once per sample, with no buffer store in between that the compiler must assume
-// aliases it. unsigned __int128 is a GCC/Clang extension; both compile it to register pairs.
+// Both work a word at a time. The writer keeps the unfinished byte in a 64-bit accumulator
+// and stores whole words without ever loading from the buffer (no store-to-load stalls);
+// its Run keeps that state in registers for the writes of one sample. The reader peeks at
+// the 128 bits at any bit position with two loads, so a decoder takes a whole sample (for
+// XOR at most 24 + 13 + 64 bits in the common case) from one peek and keeps its position
+// in a register. unsigned __int128 is a GCC/Clang extension; both compile it to register
+// pairs.
 //
 // Neither class is thread-safe.
 #pragma once
@@ -55,8 +57,8 @@ inline uint128 LoadBE128(const uint8_t* p) {
 //
 // State: byte_ is the byte holding the write position, fill_ (0..7) the bits of it already
 // written, and acc_ holds those fill_ bits at its top followed by zeros. A write ORs the new
-// bits below them and stores 16 bytes at byte_, so no write ever loads from the buffer;
-// then whole bytes are retired from the accumulator.
+// bits below them and stores the accumulator at byte_ (8 bytes, 16 for PutWide), then
+// retires the whole bytes from it.
 class BitWriter {
  public:
   // The widest field one Run::Put takes: with up to 7 bits pending, 7 + 56 bits fit 64.
