@@ -22,14 +22,15 @@ ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
 
 void ScrapeCache::End(bool success) {
   prev_iter_ = iter_;
-  // Sweeping every entry costs a pass over the cache, so do it every kEvictAfter successful
-  // iterations: an entry then lives between kEvictAfter and 2 * kEvictAfter iterations unseen.
-  if (!success || ++successes_ % kEvictAfter != 0) return;
-  std::erase_if(series_,
-                [this](const auto& kv) { return kv.second.last_iter + kEvictAfter < iter_; });
+  if (!success) return;
+  // As upstream, a successful scrape forgets every series it did not see: a series that
+  // comes back later is new again (scrape_series_added counts it), and churn cannot grow the
+  // cache. Stale markers for the forgotten series were sent by ForEachStale before this.
+  std::erase_if(series_, [this](const auto& kv) { return kv.second.last_iter != iter_; });
+  // Metadata outlives its series for kMetadataGrace scrapes, as upstream's.
   size_t before = metadata_.size();
   std::erase_if(metadata_,
-                [this](const auto& kv) { return kv.second.last_iter + kEvictAfter < iter_; });
+                [this](const auto& kv) { return kv.second.last_iter + kMetadataGrace < iter_; });
   if (metadata_.size() != before) metadata_dirty_ = true;
 }
 

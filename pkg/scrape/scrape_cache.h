@@ -6,8 +6,8 @@
 // metric_relabel_configs". Every append (a successful scrape, or the empty append after a
 // failed one) is one iteration; a series appended in the previous iteration but not in this
 // one gets a stale marker. Metadata (type/help/unit) is kept per metric family with the
-// iteration it last changed in. Entries unseen for more than kEvictAfter iterations are
-// dropped at the next sweep (every kEvictAfter successful iterations), as upstream does.
+// iteration it last changed in. As upstream's cache, a successful scrape drops the series it
+// did not see, and metadata unseen for more than kMetadataGrace iterations.
 //
 // Not thread-safe: owned and used by one ScrapeLoop.
 #pragma once
@@ -27,7 +27,7 @@ namespace kiln::scrape {
 
 class ScrapeCache {
  public:
-  static constexpr uint64_t kEvictAfter = 10;
+  static constexpr uint64_t kMetadataGrace = 10;
 
   struct Entry {
     storage::SeriesRef ref = 0;
@@ -90,7 +90,6 @@ class ScrapeCache {
 
   uint64_t iter_ = 0;
   uint64_t prev_iter_ = 0;
-  uint64_t successes_ = 0;
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> series_;
   std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
   bool metadata_dirty_ = false;

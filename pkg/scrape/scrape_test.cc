@@ -571,20 +571,36 @@ TEST_F(ScrapeLoopTest, PoolReloadKeepsCacheOrMarksDroppedTargetsStale) {
   EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
 }
 
-TEST(ScrapeCacheTest, EvictsEntriesUnseenForLong) {
+TEST(ScrapeCacheTest, SuccessfulScrapeForgetsUnseenSeriesFailedScrapeKeepsThem) {
   ScrapeCache c;
   c.Begin();
   c.Add("gone")->last_iter = c.iter();
   c.Add("kept")->last_iter = c.iter();
+  c.SetType("gone", model::MetricType::kGauge);
   c.End(true);
-  for (uint64_t i = 0; i < 2 * ScrapeCache::kEvictAfter; ++i) {
-    c.Begin();
-    c.Find("kept")->last_iter = c.iter();
-    c.End(true);
-  }
+  // A failed scrape appends nothing and forgets nothing.
+  c.Begin();
+  c.End(false);
+  EXPECT_NE(c.Find("gone"), nullptr);
+  // The next successful scrape without "gone" reports it stale, then forgets it, so its
+  // return is a new series again (as upstream's scrape_series_added counts it).
+  c.Begin();
+  c.Find("kept")->last_iter = c.iter();
+  c.End(true);
   EXPECT_EQ(c.Find("gone"), nullptr);
   ASSERT_NE(c.Find("kept"), nullptr);
   EXPECT_EQ(c.size(), 1u);
+  // Its metadata (last seen in iteration 1) stays until kMetadataGrace iterations later.
+  std::string family;
+  bool changed = false;
+  while (c.iter() < 1 + ScrapeCache::kMetadataGrace) {
+    c.Begin();
+    c.End(true);
+  }
+  EXPECT_NE(c.GetMetadata("gone", &family, &changed), nullptr);
+  c.Begin();
+  c.End(true);
+  EXPECT_EQ(c.GetMetadata("gone", &family, &changed), nullptr);
 }
 
 TEST(ApiJsonTest, GoEncoding) {
