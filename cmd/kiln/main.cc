@@ -28,6 +28,7 @@
 #include "promql/engine.h"
 #include "web/api/v1/engine_adapter.h"
 #include "web/api/v1/family_metadata.h"
+#include "web/api/v1/layered_metadata.h"
 #include "web/api/v1/register.h"
 #include "web/api/v1/series_metadata.h"
 #include "web/federate/federate.h"
@@ -200,10 +201,13 @@ struct Components {
   web::api::v1::PromqlQueryEngine query_engine;
   std::atomic<tsdb::Head*> head{nullptr};  // set once storage is open
   web::api::v1::SeriesMetadataSource metadata;
-  // Remote write 1.0 family metadata (Prometheus sends it apart from samples), answered
-  // together with the per-series metadata above.
-  web::api::v1::FamilyMetadataStore family_metadata{&metadata};
   Scraping scraping;
+  // /api/v1/metadata: the scrape targets' families as Prometheus answers, then the
+  // per-series metadata (remote write 2.0, replayed WAL) for families no target knows...
+  web::api::v1::LayeredMetadataSource layered_metadata{&scraping, &metadata};
+  // ...together with remote write 1.0 family metadata (Prometheus sends it apart from
+  // samples).
+  web::api::v1::FamilyMetadataStore family_metadata{&layered_metadata};
   std::unique_ptr<KilnTsdbAdmin> admin;  // made by RegisterRoutes; gets the DB once open
   web::federate::Federation federation;
 };

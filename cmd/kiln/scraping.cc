@@ -98,4 +98,10 @@ v1::EndpointHandler Scraping::TargetsMetadataHandler() {
   };
 }
 
+std::map<std::string, std::vector<model::Metadata>> Scraping::Metadata(std::string_view metric) {
+  auto m = scrape();
+  if (m == nullptr) return {};
+  return m->Metadata(metric);
+}
+
 }  // namespace kiln

@@ -17,10 +17,11 @@
 
 namespace kiln {
 
-class Scraping {
+// Also the scrape targets' metadata source of /api/v1/metadata, as Prometheus's.
+class Scraping final : public web::api::v1::MetadataSource {
  public:
   Scraping() = default;
-  ~Scraping() { Stop(); }
+  ~Scraping() override { Stop(); }
   Scraping(const Scraping&) = delete;
   Scraping& operator=(const Scraping&) = delete;
 
@@ -34,6 +35,9 @@ class Scraping {
   web::api::v1::EndpointHandler TargetsHandler(scrape::GlobalUrlOptions global);
   web::api::v1::EndpointHandler ScrapePoolsHandler();
   web::api::v1::EndpointHandler TargetsMetadataHandler();
+
+  // Distinct metadata per family across the active targets; empty before Start().
+  std::map<std::string, std::vector<model::Metadata>> Metadata(std::string_view metric) override;
 
  private:
   std::shared_ptr<scrape::ScrapeManager> scrape() const;
