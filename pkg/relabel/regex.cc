@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "pkg/model/regex_error.h"
+
 namespace kiln::relabel {
 namespace {
 
@@ -42,42 +44,6 @@ bool ExtractReference(std::string_view s, Reference* ref) {
   return true;
 }
 
-// Go's regexp/syntax wording for RE2's error codes, so messages read as in Prometheus.
-std::string ErrorText(RE2::ErrorCode code, const std::string& fallback) {
-  switch (code) {
-    case RE2::ErrorMissingParen:
-      return "missing closing )";
-    case RE2::ErrorUnexpectedParen:
-      return "unexpected )";
-    case RE2::ErrorMissingBracket:
-      return "missing closing ]";
-    case RE2::ErrorBadEscape:
-      return "invalid escape sequence";
-    case RE2::ErrorBadCharClass:
-      return "invalid character class";
-    case RE2::ErrorBadCharRange:
-      return "invalid character class range";
-    case RE2::ErrorRepeatArgument:
-      return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize:
-      return "invalid repeat count";
-    case RE2::ErrorRepeatOp:
-      return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp:
-      return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadNamedCapture:
-      return "invalid named capture";
-    case RE2::ErrorTrailingBackslash:
-      return "trailing backslash at end of expression";
-    case RE2::ErrorBadUTF8:
-      return "invalid UTF-8";
-    case RE2::ErrorPatternTooLarge:
-      return "expression too large";
-    default:
-      return fallback;
-  }
-}
-
 }  // namespace
 
 Result<Regex> Regex::Compile(std::string_view pattern) {
@@ -86,10 +52,7 @@ Result<Regex> Regex::Compile(std::string_view pattern) {
   std::string wrapped = "(?s:" + std::string(pattern) + ")";
   auto re = std::make_shared<const RE2>(wrapped, opts);
   if (!re->ok()) {
-    std::string arg = re->error_arg();
-    if (arg.rfind("(?s:", 0) == 0) arg = std::string(pattern);  // hide our wrapping
-    return Status::BadData("error parsing regexp: " + ErrorText(re->error_code(), re->error()) +
-                           ": `" + arg + "`");
+    return Status::BadData(model::RegexErrorMessage(*re, pattern, "(?s:", ")"));
   }
   Regex r;
   r.pattern_ = std::string(pattern);
