@@ -100,6 +100,7 @@ class Process:
         raise RuntimeError(f"not ready after {timeout}s; see {self.log.name}")
 
     def stop(self):
+        """SIGTERM, then SIGKILL after two minutes; returns the exit code (negative: signal)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -108,6 +109,7 @@ class Process:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        return self.proc.returncode
 
 
 class Server:
@@ -115,8 +117,11 @@ class Server:
 
     def __init__(self, system, args, work, data_dir, config, tag):
         self.system = system
+        self.tag = tag
+        self.incidents = args.incidents
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
         self.proc = Process(server_argv(system, args.build_dir, data_dir, self.port, config),
                             os.path.join(work, f"{system}-{tag}.log"))
         self.conn = None
@@ -164,7 +169,12 @@ class Server:
     def stop(self):
         if self.conn is not None:
             self.conn.close()
-        self.proc.stop()
+        rc = self.proc.stop()
+        if rc != 0:  # both servers exit 0 on SIGTERM; anything else is a finding to report
+            with open(self.proc.log.name, errors="replace") as f:
+                tail = " / ".join(f.read().strip().splitlines()[-3:])[-400:]
+            self.incidents.append(f"{self.system} ({self.tag} workload) exited with status {rc} "
+                                  f"on SIGTERM; log tail: `{tail}`")
 
 
 def server_argv(system, build_dir, data_dir, port, config):
@@ -443,7 +453,7 @@ def load_query_server(system, args, work, ds, end_s):
         raise RuntimeError(f"prometheus does not see the backfilled blocks in {data}")
     # The kiln server does not open blocks yet: send it the identical samples instead.
     s.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(os.path.dirname(data), ignore_errors=True)
     data = tempfile.mkdtemp(prefix=f"{system}-query-rw-", dir=work)
     s = Server(system, args, work, data, config, "query")
     s.wait_ready()
@@ -519,6 +529,7 @@ def run_query(args, work, ds):
     finally:
         for s in servers.values():
             s.stop()
+            shutil.rmtree(s.data_dir, ignore_errors=True)
     title = (f"query — {ds.describe()}; range queries ending at the last sample through "
              f"/api/v1/query_range, {args.query_reps} timed runs each after one warm-up, "
              f"alternating which server goes first")
@@ -654,7 +665,8 @@ def startup_once(system, args, work, src, blocks):
     try:
         ready = s.wait_ready()
         cpu, rss = s.proc.cpu_seconds(), s.proc.peak_rss_bytes()
-        n = s.scalar('count({job="ingest"})')
+        # The load's samples may be older than the lookback by now: count over a range.
+        n = s.scalar('count(last_over_time({job="ingest"}[1d]))')
         if n != args.startup_series:
             raise RuntimeError(f"{system} holds {n} series after restart, want {args.startup_series}")
         if blocks:
@@ -784,6 +796,7 @@ def main():
         args.scrape_warmup = 5
         args.startup_series, args.startup_ingest_rounds = 20000, 4
     args.build_dir = os.path.abspath(args.build_dir)
+    args.incidents = []  # abnormal server exits, reported under the tables
     args.query_windows = [int(w) for w in args.query_windows.split(",")]
     workloads = args.workloads.split(",")
     for w in workloads:
@@ -826,6 +839,8 @@ def main():
         else:
             shutil.rmtree(work, ignore_errors=True)
 
+    if args.incidents:
+        sections.append(("incidents", [], args.incidents))
     text = render(args, command, sections)
     print(text)
     with open(args.output, "w") as f:
