@@ -4,22 +4,10 @@
 
 #include <string>
 
+#include "pkg/util/utf8.h"
+
 namespace kiln::discovery {
 namespace {
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 Status ParseLabels(const YAML::Node& n, model::Labels* out) {
   if (!n || n.IsNull()) return Status::OK();
@@ -29,10 +17,10 @@ Status ParseLabels(const YAML::Node& n, model::Labels* out) {
     if (!kv.second.IsScalar()) return Status::BadData("label values must be strings");
     std::string name = kv.first.as<std::string>();
     std::string value = kv.second.as<std::string>();
-    if (name.empty() || !ValidUtf8(name)) {
+    if (name.empty() || !IsValidUtf8(name)) {
       return Status::BadData("\"" + name + "\" is not a valid label name");
     }
-    if (!ValidUtf8(value)) return Status::BadData("\"" + value + "\" is not a valid label value");
+    if (!IsValidUtf8(value)) return Status::BadData("\"" + value + "\" is not a valid label value");
     labels.push_back({std::move(name), std::move(value)});
   }
   *out = model::Labels::FromVector(std::move(labels));

@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 
+#include "pkg/util/utf8.h"
+
 namespace kiln::relabel {
 namespace {
 
@@ -22,32 +24,6 @@ constexpr std::array<std::pair<std::string_view, Action>, 11> kActions = {{
     {"lowercase", Action::kLowercase},
     {"uppercase", Action::kUppercase},
 }};
-
-// Go's utf8.ValidString: rejects overlong forms, surrogates and code points past U+10FFFF.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
-    if (n < 0 || c > 0xF4 || i + n >= s.size()) return false;
-    uint32_t cp = c & (0x3F >> n);
-    for (int k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 // Upstream's relabelTargetLegacy: a legacy label name in which `$var` / `${var}` may appear.
 bool IsValidLegacyTemplate(std::string_view s) {

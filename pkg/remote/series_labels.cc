@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "pkg/util/utf8.h"
+
 namespace kiln::remote {
 
 namespace {
@@ -31,27 +33,6 @@ int SequenceLength(unsigned char lead) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto lead = static_cast<unsigned char>(s[i]);
-    int n = SequenceLength(lead);
-    if (n == 0 || i + n > s.size()) return false;
-    for (int k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    if (n >= 3) {
-      auto second = static_cast<unsigned char>(s[i + 1]);
-      if (lead == 0xe0 && second < 0xa0) return false;  // overlong 3-byte
-      if (lead == 0xed && second > 0x9f) return false;  // UTF-16 surrogates
-      if (lead == 0xf0 && second < 0x90) return false;  // overlong 4-byte
-      if (lead == 0xf4 && second > 0x8f) return false;  // above U+10FFFF
-    }
-    i += n;
-  }
-  return true;
-}
-
 Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs) {
   bool has_name = false;
   bool all_valid = true;
@@ -72,8 +53,8 @@ Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs) {
     }
     if (cur < prev) {
       return Status::BadData("invalid labels for series, labels " + PairsToString(*pairs) +
-                             ", labels are not sorted by name (" + std::string(cur) +
-                             " after " + std::string(prev) + ")");
+                             ", labels are not sorted by name (" + std::string(cur) + " after " +
+                             std::string(prev) + ")");
     }
   }
   std::erase_if(*pairs, [](const model::LabelView& p) { return p.value.empty(); });

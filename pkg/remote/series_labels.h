@@ -21,7 +21,4 @@ namespace kiln::remote {
 // exporter) sorts.
 Result<model::Labels> BuildSeriesLabels(std::vector<model::LabelView>* pairs);
 
-// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace kiln::remote

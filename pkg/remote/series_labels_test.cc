@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "pkg/util/utf8.h"
+
 namespace kiln::remote {
 namespace {
 

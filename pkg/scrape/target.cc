@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "pkg/relabel/relabel.h"
+#include "pkg/util/utf8.h"
 
 namespace kiln::scrape {
 namespace {
@@ -12,19 +13,6 @@ constexpr std::string_view kParamPrefix = "__param_";
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 // Go's url.QueryEscape for one query component.
@@ -152,7 +140,7 @@ Result<PopulatedLabels> PopulateLabels(const model::Labels& group_labels,
   if (lb.Get("instance").empty()) lb.Set("instance", addr);
   model::Labels res = lb.Build();
   for (const auto& l : res) {
-    if (!ValidUtf8(l.value)) {
+    if (!IsValidUtf8(l.value)) {
       return Status::BadData("invalid label value for \"" + std::string(l.name) + "\": \"" +
                              std::string(l.value) + "\"");
     }

@@ -106,11 +106,11 @@ bool ProtobufParser::ReadFamily() {
   // The wire type of names and values is bytes; the storage needs UTF-8. Upstream's
   // messages.
   const std::string& name = mf_.name();
-  if (name.empty() || !internal::IsValidUtf8(name)) {
+  if (name.empty() || !IsValidUtf8(name)) {
     Fail("invalid metric name: " + name);
     return false;
   }
-  if (!internal::IsValidUtf8(mf_.help())) {
+  if (!IsValidUtf8(mf_.help())) {
     std::string quoted;
     model::AppendGoQuoted(&quoted, name);
     Fail("invalid help for metric " + quoted + ": " + mf_.help());
@@ -118,11 +118,11 @@ bool ProtobufParser::ReadFamily() {
   }
   for (const pb::Metric& m : mf_.metric()) {
     for (const pb::LabelPair& l : m.label()) {
-      if (l.name().empty() || !internal::IsValidUtf8(l.name())) {
+      if (l.name().empty() || !IsValidUtf8(l.name())) {
         Fail("invalid label name: " + l.name());
         return false;
       }
-      if (!internal::IsValidUtf8(l.value())) {
+      if (!IsValidUtf8(l.value())) {
         Fail("invalid label value: " + l.value());
         return false;
       }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "pkg/util/utf8.h"
+
 namespace kiln::textparse::internal {
 namespace {
 
@@ -60,41 +62,6 @@ std::string FormatOpenMetricsFloat(double v) {
   }
   if (out.find_first_of(".e") == std::string::npos) out += ".0";
   return out;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    // Sequence length and the allowed range of the second byte (which is what excludes
-    // overlong forms, surrogates and code points past U+10FFFF).
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      len = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      len = 3;
-      if (lead == 0xE0) lo = 0xA0;
-      if (lead == 0xED) hi = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      len = 4;
-      if (lead == 0xF0) lo = 0x90;
-      if (lead == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    const auto second = static_cast<unsigned char>(s[i + 1]);
-    if (second < lo || second > hi) return false;
-    for (size_t k = 2; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 int64_t GoFloatToInt64(double f) {

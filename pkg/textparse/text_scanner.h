@@ -12,6 +12,7 @@
 #include "pkg/model/labels.h"
 #include "pkg/model/metadata.h"
 #include "pkg/textparse/parser.h"
+#include "pkg/util/utf8.h"
 
 namespace kiln::textparse::internal {
 
@@ -21,8 +22,6 @@ bool ParseGoFloat(std::string_view s, double* out);
 // Go's strconv.FormatFloat(f, 'g', -1, 64) with ".0" appended to integers, as Prometheus
 // formats `le` and `quantile`: 1 → "1.0", 0.25 → "0.25", 1e+21, NaN, +Inf, -Inf.
 std::string FormatOpenMetricsFloat(double v);
-// Go's utf8.ValidString: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view s);
 // Go's int64(f) on amd64, which Prometheus runs on: truncation toward zero, and
 // math.MinInt64 for NaN and values outside int64's range (a C++ cast leaves those
 // undefined). Such timestamps then fail the append as out of bounds, as upstream.

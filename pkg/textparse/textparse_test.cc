@@ -360,12 +360,12 @@ TEST(ProtobufParserTest, ValidatesNamesAndKeepsSeriesTextUnambiguous) {
 TEST(FormatTest, IsValidUtf8MatchesGo) {
   for (const char* ok : {"", "abc", "h\xc3\xa9llo", "\xe2\x98\x83", "\xf0\x9f\x98\x80",
                          "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf"}) {
-    EXPECT_TRUE(internal::IsValidUtf8(ok)) << ok;
+    EXPECT_TRUE(IsValidUtf8(ok)) << ok;
   }
   for (const char* bad :
        {"\xff", "\xc0\x80", "\xc3", "\xe0\x80\x80", "\xed\xa0\x80", "\xf0\x80\x80\x80",
         "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "a\x80", "\xe2\x98"}) {
-    EXPECT_FALSE(internal::IsValidUtf8(bad)) << bad;
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "pkg/model/labels.h"
+#include "pkg/util/utf8.h"
 #include "promql/parser/parser.h"
 #include "web/api/v1/api.h"
 #include "web/api/v1/encode.h"

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "pkg/model/labels.h"
+#include "pkg/util/utf8.h"
 #include "promql/parser/parser.h"
 
 namespace kiln::web::api::v1 {
@@ -271,19 +272,6 @@ std::string UnescapeLabelName(std::string_view name) {
     AppendUtf8(&out, cp);
   }
   return out;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 }  // namespace kiln::web::api::v1

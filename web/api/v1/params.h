@@ -52,7 +52,6 @@ Status InvalidParam(std::string_view name, std::string_view message);
 // Prometheus's "U__" value-encoding escape of label names in URL paths: after the prefix,
 // "__" is "_" and "_<hex>_" is that code point. A malformed name is returned as given.
 std::string UnescapeLabelName(std::string_view name);
-bool IsValidUtf8(std::string_view s);
 
 // Go's strconv.Quote, for error texts that use %q.
 std::string GoQuote(std::string_view s);
