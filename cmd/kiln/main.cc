@@ -92,6 +92,9 @@ web::Server::Options ServerOptions(const web::Flags& flags) {
   o.route_prefix = flags.RoutePrefix();
   o.worker_threads = 32;
   o.max_queued_connections = static_cast<size_t>(std::max(1, flags.max_connections));
+  // Whole seconds (httplib's unit), rounded up so a sub-second timeout is not "none".
+  o.read_timeout_sec =
+      static_cast<int>(std::max<int64_t>(1, (flags.read_timeout_ms + 999) / 1000));
   o.web_config_file = flags.web_config_file;
   return o;
 }
@@ -118,6 +121,7 @@ tsdb::DBOptions StorageOptions(const web::Flags& flags, prometheus::Registry* re
   o.max_block_duration = flags.EffectiveMaxBlockDurationMs();
   o.no_lockfile = flags.tsdb_no_lockfile;
   o.head.wal_compression = flags.tsdb_wal_compression;
+  if (flags.tsdb_wal_segment_size != 0) o.head.wal_segment_size = flags.tsdb_wal_segment_size;
   o.head.chunk_range = flags.min_block_duration_ms;
   o.head.registry = registry;
   o.logger = logger.With({{"component", "tsdb"}});
@@ -174,7 +178,7 @@ struct Components {
   Components(const web::Flags& flags, const config::Config& cfg, const Logger& web_logger)
       : status(flags),
         write_handler(&storage, &registry, web_logger, WriteOptions(this)),
-        read_handler(&storage, web_logger),
+        read_handler(&storage, web_logger, ReadOptions(flags)),
         engine(EngineOptions(flags, cfg)),
         query_engine(&engine, &storage),
         metadata(&storage,
@@ -183,6 +187,13 @@ struct Components {
                    return h != nullptr && h->GetMetadata(ls, md);
                  }),
         federation(&storage, flags.lookback_delta_ms, web_logger, &registry) {}
+
+  static remote::ReadHandler::Options ReadOptions(const web::Flags& flags) {
+    remote::ReadHandler::Options opts;
+    opts.sample_limit = flags.remote_read_sample_limit;
+    opts.max_bytes_in_frame = static_cast<size_t>(flags.remote_read_max_bytes_in_frame);
+    return opts;
+  }
 
   static remote::WriteHandler::Options WriteOptions(Components* c) {
     remote::WriteHandler::Options opts;
@@ -237,6 +248,7 @@ void RegisterRoutes(const web::Flags& flags, const Logger& logger, Components* c
   api.scrape_pools = c->scraping.ScrapePoolsHandler();
   api.targets_metadata = c->scraping.TargetsMetadataHandler();
   api.build_info = web::GetBuildInfo();
+  api.cors_origin = flags.cors_origin;
   c->admin = std::make_unique<KilnTsdbAdmin>(flags.tsdb_path);
   if (flags.enable_admin_api) api.admin = c->admin.get();
   web::api::v1::RegisterApiV1(server, std::move(api));

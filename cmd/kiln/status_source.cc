@@ -63,15 +63,13 @@ web::api::v1::RuntimeInfo KilnStatus::Runtime() {
   }
   ri.goroutine_count = ThreadCount();
   ri.gomaxprocs = std::thread::hardware_concurrency();
-  // retention.time wins over the deprecated storage.tsdb.retention, as in Prometheus.
-  const std::string& new_time = flags_.values.at("storage.tsdb.retention.time");
-  const std::string& time =
-      new_time.empty() ? flags_.values.at("storage.tsdb.retention") : new_time;
-  const std::string& size = flags_.values.at("storage.tsdb.retention.size");
-  if (size.empty()) {
-    ri.storage_retention = time.empty() ? "15d" : time;
-  } else {
-    ri.storage_retention = time.empty() ? size : time + " or " + size;
+  // Upstream prints the effective retention (retention.time, else the deprecated flag, else
+  // 15d without a size limit) and the size limit, each in Go's String() form.
+  const int64_t time = flags_.EffectiveRetentionMs();
+  ri.storage_retention = time != 0 ? web::FormatPromDuration(time) : "";
+  if (flags_.retention_size_bytes != 0) {
+    ri.storage_retention += (ri.storage_retention.empty() ? "" : " or ") +
+                            web::FormatByteSize(flags_.retention_size_bytes);
   }
   return ri;
 }

@@ -3,6 +3,8 @@
 //   --flag=value and --flag value; booleans as --flag, --no-flag or --flag=true|false;
 //   --enable-feature repeatable, each value a comma list; -h/--help; --version.
 // Errors use kingpin's wording ("unknown long flag '--x'", "expected argument for flag '--x'").
+// Every flag of Prometheus 2.42 (plus Debian's renames) and 3.x is accepted; `values` prints
+// them as Prometheus's /api/v1/status/flags does (Go's String() of the parsed value).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,9 @@ struct Flags {
   bool enable_admin_api = false;
   bool enable_remote_write_receiver = false;
   int max_connections = 512;
+  int64_t read_timeout_ms = 5 * 60 * 1000;
+  std::string cors_origin = ".*";  // an RE2/ECMAScript regex, fully anchored when used
+  std::string page_title = "Prometheus Time Series Collection and Processing Server";
   std::string tsdb_path = "data/";
   int64_t retention_time_ms = 0;        // 0 = not set (see EffectiveRetentionMs)
   int64_t retention_size_bytes = 0;     // 0 = no size limit
@@ -34,6 +39,10 @@ struct Flags {
   int64_t max_block_duration_ms = 0;  // 0 = not set (see EffectiveMaxBlockDurationMs)
   bool tsdb_no_lockfile = false;
   bool tsdb_wal_compression = true;
+  int64_t tsdb_wal_segment_size = 0;  // 0 = the WAL's default segment size
+  int64_t remote_read_sample_limit = 50'000'000;
+  int64_t remote_read_concurrent_limit = 10;
+  int64_t remote_read_max_bytes_in_frame = 1 << 20;
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t query_timeout_ms = 2 * 60 * 1000;
   int query_max_concurrency = 20;
@@ -71,6 +80,13 @@ std::string FlagsUsage();
 // (e.g. "1h30m", "15d"), or "0".
 bool ParsePromDuration(std::string_view s, int64_t* ms);
 // Prometheus byte sizes: <number><unit> with B, KB, MB, GB, TB, PB, EB in powers of 2.
+// Also accepts fractions ("1.5GB"), IEC units ("1GiB") and sequences ("1MiB512KiB"), as Go's
+// units.ParseBase2Bytes.
 bool ParseByteSize(std::string_view s, int64_t* bytes);
+
+// Go's model.Duration.String(): "0s", "1d12h", "2w", "1y"; years and weeks only when exact.
+std::string FormatPromDuration(int64_t ms);
+// Go's units.Base2Bytes.String(): "0B", "512MiB", "1MiB512KiB".
+std::string FormatByteSize(int64_t bytes);
 
 }  // namespace kiln::web

@@ -48,7 +48,8 @@ TEST(FlagsTest, BothValueSyntaxesAndBooleans) {
   EXPECT_EQ(f.log_format, Logger::Format::kJson);
   EXPECT_EQ(f.values.at("enable-feature"),
             "exemplar-storage,native-histograms,promql-experimental-functions");
-  EXPECT_EQ(f.values.at("storage.tsdb.retention.size"), "512MB");
+  EXPECT_EQ(f.values.at("storage.tsdb.retention.size"), "512MiB");  // Go's String()
+  EXPECT_EQ(f.values.at("query.timeout"), "1m30s");
 }
 
 TEST(FlagsTest, SizeOnlyRetentionDropsTimeDefault) {
@@ -165,6 +166,171 @@ TEST(FlagsTest, StorageFlagsAsPrometheusDerivesThem) {
   const std::string help = FlagsUsage();
   EXPECT_EQ(help.find("min-block-duration"), std::string::npos);
   EXPECT_NE(help.find("--storage.tsdb.no-lockfile"), std::string::npos);
+}
+
+// status/flags prints each value as Prometheus's Go String() of the parsed flag; every row
+// was checked against a running Prometheus 2.42.
+struct ShownCase {
+  std::vector<std::string_view> args;
+  std::string_view flag;
+  std::string_view shown;
+};
+
+TEST(FlagsTest, ValuesPrintedAsPrometheus) {
+  const std::vector<ShownCase> cases = {
+      // Unset durations and sizes are Go's zero values.
+      {{}, "storage.tsdb.retention.time", "0s"},
+      {{}, "storage.tsdb.retention", "0s"},
+      {{}, "storage.tsdb.retention.size", "0B"},
+      {{}, "storage.tsdb.wal-segment-size", "0B"},
+      {{}, "storage.agent.retention.max-time", "0s"},
+      {{}, "alertmanager.timeout", ""},
+      // Derived values.
+      {{}, "web.route-prefix", "/"},
+      {{"--web.route-prefix=x/"}, "web.route-prefix", "/x"},
+      {{"--web.external-url=http://h:1/a/b/"}, "web.route-prefix", "/a/b"},
+      {{"--web.external-url=http://h:1"}, "web.route-prefix", "/"},
+      {{}, "storage.tsdb.max-block-duration", "1d12h"},
+      {{"--storage.tsdb.retention=20d"}, "storage.tsdb.max-block-duration", "2d"},
+      {{"--storage.tsdb.retention.time=400d"}, "storage.tsdb.max-block-duration", "31d"},
+      {{"--storage.tsdb.retention.size=1GB"}, "storage.tsdb.max-block-duration", "31d"},
+      {{"--storage.tsdb.max-block-duration=5h"}, "storage.tsdb.max-block-duration", "5h"},
+      // Re-formatted, not echoed.
+      {{"--query.timeout=90s"}, "query.timeout", "1m30s"},
+      {{"--query.lookback-delta=0"}, "query.lookback-delta", "0s"},
+      {{"--web.read-timeout=1y1d"}, "web.read-timeout", "366d"},
+      {{"--web.read-timeout=14d"}, "web.read-timeout", "2w"},
+      {{"--web.read-timeout=365d"}, "web.read-timeout", "1y"},
+      {{"--web.read-timeout=3600000ms"}, "web.read-timeout", "1h"},
+      {{"--storage.tsdb.retention.size=1536KB"}, "storage.tsdb.retention.size", "1MiB512KiB"},
+      {{"--storage.tsdb.retention.size=1.5GB"}, "storage.tsdb.retention.size", "1GiB512MiB"},
+      {{"--storage.tsdb.retention.size=1025B"}, "storage.tsdb.retention.size", "1KiB1B"},
+      {{"--storage.tsdb.retention.size=2GiB"}, "storage.tsdb.retention.size", "2GiB"},
+      {{"--storage.tsdb.wal-segment-size=20MB"}, "storage.tsdb.wal-segment-size", "20MiB"},
+      {{}, "storage.remote.read-sample-limit", "50000000"},
+      {{"--storage.remote.read-sample-limit=1e3"}, "storage.remote.read-sample-limit", "1000"},
+      {{"--query.max-concurrency=7.9"}, "query.max-concurrency", "7"},
+      {{"--web.enable-lifecycle=1"}, "web.enable-lifecycle", "true"},
+      {{"--enable-feature=a,b", "--enable-feature=c"}, "enable-feature", "a,b,c"},
+      {{}, "auto-gomemlimit.ratio", "0.9"},
+      {{"--auto-gomemlimit.ratio=0.50"}, "auto-gomemlimit.ratio", "0.5"},
+      // Upstream's and Debian's lockfile flags are one setting.
+      {{}, "storage.tsdb.use-lockfile", "true"},
+      {{"--storage.tsdb.no-lockfile"}, "storage.tsdb.use-lockfile", "false"},
+      {{"--no-storage.tsdb.use-lockfile"}, "storage.tsdb.no-lockfile", "true"},
+  };
+  for (const auto& c : cases) {
+    Flags f;
+    ASSERT_TRUE(Parse(c.args, &f).ok()) << c.flag;
+    EXPECT_EQ(f.values.at(std::string(c.flag)), c.shown)
+        << c.flag << " after " << (c.args.empty() ? "(none)" : c.args[0]);
+  }
+}
+
+TEST(FlagsTest, EveryPrometheus242FlagIsListed) {
+  Flags f;
+  ASSERT_TRUE(Parse({}, &f).ok());
+  for (std::string_view name : {"alertmanager.notification-queue-capacity",
+                                "alertmanager.timeout",
+                                "rules.alert.for-grace-period",
+                                "rules.alert.for-outage-tolerance",
+                                "rules.alert.resend-delay",
+                                "scrape.adjust-timestamps",
+                                "scrape.discovery-reload-interval",
+                                "scrape.timestamp-tolerance",
+                                "storage.agent.path",
+                                "storage.agent.retention.max-time",
+                                "storage.agent.retention.min-time",
+                                "storage.agent.use-lockfile",
+                                "storage.agent.wal-compression",
+                                "storage.agent.wal-segment-size",
+                                "storage.agent.wal-truncate-frequency",
+                                "storage.remote.flush-deadline",
+                                "storage.remote.read-concurrent-limit",
+                                "storage.remote.read-max-bytes-in-frame",
+                                "storage.remote.read-sample-limit",
+                                "storage.tsdb.allow-overlapping-blocks",
+                                "storage.tsdb.head-chunks-write-queue-size",
+                                "storage.tsdb.max-block-chunk-segment-size",
+                                "storage.tsdb.wal-segment-size",
+                                "web.console.libraries",
+                                "web.console.templates",
+                                "web.cors.origin",
+                                "web.local-assets",
+                                "web.max-connections",
+                                "web.page-title",
+                                "web.read-timeout",
+                                "web.user-assets"}) {
+    EXPECT_EQ(f.values.count(std::string(name)), 1u) << name;
+  }
+}
+
+TEST(FlagsTest, WiredFlagsReachTheirFields) {
+  Flags f;
+  ASSERT_TRUE(Parse({"--web.read-timeout=30s", "--web.max-connections=7",
+                     "--web.cors.origin=https?://(a|b)\\.com", "--web.page-title=T",
+                     "--storage.tsdb.wal-segment-size=32MB", "--storage.remote.read-sample-limit=5",
+                     "--rules.alert.resend-delay=2m"},
+                    &f)
+                  .ok());
+  EXPECT_EQ(f.read_timeout_ms, 30'000);
+  EXPECT_EQ(f.max_connections, 7);
+  EXPECT_EQ(f.cors_origin, "https?://(a|b)\\.com");
+  EXPECT_EQ(f.page_title, "T");
+  EXPECT_EQ(f.tsdb_wal_segment_size, 32 << 20);
+  EXPECT_EQ(f.remote_read_sample_limit, 5);
+  EXPECT_EQ(f.alert_resend_delay_ms, 120'000);
+}
+
+TEST(FlagsTest, PrometheusValidation) {
+  const std::vector<BadFlagCase> cases = {
+      {{"--storage.tsdb.wal-segment-size=1MB"},
+       "flag 'storage.tsdb.wal-segment-size' must be set between 10MB and 256MB"},
+      {{"--storage.tsdb.wal-segment-size=300MB"},
+       "flag 'storage.tsdb.wal-segment-size' must be set between 10MB and 256MB"},
+      {{"--storage.tsdb.max-block-chunk-segment-size=512KB"},
+       "flag 'storage.tsdb.max-block-chunk-segment-size' must be set over 1MB"},
+      {{"--storage.agent.retention.min-time=1h", "--storage.agent.path=x"},
+       "The following flag(s) can only be used in agent mode: [\"--storage.agent.retention.min-"
+       "time\" \"--storage.agent.path\"]"},
+      {{"--enable-feature=agent"}, "--enable-feature=agent: Kiln has no agent mode"},
+      {{"--web.cors.origin=("}, "invalid value \"(\" for flag '--web.cors.origin'"},
+      {{"--query.max-concurrency=-3"}, "invalid value \"-3\" for flag '--query.max-concurrency'"},
+      {{"--query.max-concurrency=0x10"},
+       "invalid value \"0x10\" for flag '--query.max-concurrency'"},
+      {{"--query.timeout="}, "invalid value \"\" for flag '--query.timeout'"},
+      {{"--web.read-timeout=99999999999y"},
+       "invalid value \"99999999999y\" for flag '--web.read-timeout'"},
+      {{"--auto-gomemlimit.ratio=1.5"}, "invalid value \"1.5\" for flag '--auto-gomemlimit.ratio'"},
+      {{"--scrape.name-escaping-scheme=x"},
+       "invalid value \"x\" for flag '--scrape.name-escaping-scheme'"},
+      {{"--storage.tsdb.retention.size=1XB"},
+       "invalid value \"1XB\" for flag '--storage.tsdb.retention.size'"},
+  };
+  for (const auto& c : cases) {
+    Flags f;
+    Status s = Parse(c.args, &f);
+    ASSERT_FALSE(s.ok()) << c.message;
+    EXPECT_EQ(s.message(), c.message);
+  }
+  Flags ok;  // the bounds themselves are fine
+  EXPECT_TRUE(Parse({"--storage.tsdb.wal-segment-size=10MB"}, &ok).ok());
+  EXPECT_TRUE(Parse({"--storage.tsdb.wal-segment-size=256MB"}, &ok).ok());
+}
+
+TEST(FlagsTest, FormattersRoundTrip) {
+  for (int64_t ms : {int64_t{1}, int64_t{999}, int64_t{1000}, int64_t{90'061'001},
+                     int64_t{31'536'000'000}, int64_t{1'209'600'000}, int64_t{1'296'000'000}}) {
+    int64_t back = -1;
+    ASSERT_TRUE(ParsePromDuration(FormatPromDuration(ms), &back)) << FormatPromDuration(ms);
+    EXPECT_EQ(back, ms);
+  }
+  EXPECT_EQ(FormatPromDuration(90'061'001), "1d1h1m1s1ms");
+  for (int64_t b : {int64_t{1}, int64_t{1023}, int64_t{1} << 40, (int64_t{3} << 30) + 7}) {
+    int64_t back = -1;
+    ASSERT_TRUE(ParseByteSize(FormatByteSize(b), &back)) << FormatByteSize(b);
+    EXPECT_EQ(back, b);
+  }
 }
 
 }  // namespace

@@ -230,7 +230,11 @@ void Server::HandleError(const httplib::Request& req, httplib::Response& res) co
   res.set_header("X-Content-Type-Options", "nosniff");
   std::vector<std::string> allowed;
   for (const auto& r : routes_) {
-    if (std::regex_match(req.path, r.pattern)) allowed.push_back(r.method);
+    // As Go's httprouter: a catch-all OPTIONS route (the API's CORS preflight) does not make
+    // every path "exist", so unknown paths stay 404.
+    if (r.method != "OPTIONS" && std::regex_match(req.path, r.pattern)) {
+      allowed.push_back(r.method);
+    }
   }
   // A handler of this very method that answered an empty 404 keeps it.
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {

@@ -59,6 +59,8 @@ struct ApiDeps {
   EndpointHandler alerts;            // {"alerts":[]}
   EndpointHandler alertmanagers;     // {"activeAlertmanagers":[],"droppedAlertmanagers":[]}
   EndpointHandler query_exemplars;   // [] after validating query/start/end
+  // --web.cors.origin: the origins (a regex, fully anchored) CORS responses allow.
+  std::string cors_origin = ".*";
 };
 
 class Api {

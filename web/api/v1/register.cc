@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <memory>
+#include <optional>
+#include <regex>
 
 namespace kiln::web::api::v1 {
 
@@ -32,6 +34,40 @@ bool IsFormBody(const httplib::Request& req) {
   const std::string ct = req.get_header_value("Content-Type");
   return ct.rfind("application/x-www-form-urlencoded", 0) == 0;
 }
+
+// Prometheus's CORS rule for the API (util/httputil): only requests with an Origin get the
+// headers; the default ".*" allows "*", any other regex echoes a matching origin.
+class Cors {
+ public:
+  explicit Cors(const std::string& origin) : any_(origin == ".*"), re_(CompileOrigin(origin)) {}
+
+  void Apply(const httplib::Request& req, httplib::Response& res) const {
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty()) return;
+    res.set_header("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.set_header("Access-Control-Expose-Headers", "Date");
+    res.set_header("Vary", "Origin");
+    if (any_) {
+      res.set_header("Access-Control-Allow-Origin", "*");
+    } else if (re_ && std::regex_match(origin, *re_)) {
+      res.set_header("Access-Control-Allow-Origin", origin);
+    }
+  }
+
+ private:
+  // The flag was validated when parsed; an invalid regex here allows no origin.
+  static std::optional<std::regex> CompileOrigin(const std::string& origin) {
+    try {
+      return std::regex("^(?:" + origin + ")$");
+    } catch (const std::regex_error&) {
+      return std::nullopt;
+    }
+  }
+
+  const bool any_;
+  const std::optional<std::regex> re_;
+};
 
 }  // namespace
 
@@ -68,14 +104,22 @@ void ToHttplib(ApiResponse res, httplib::Response* out) {
 }
 
 void RegisterApiV1(Server* server, ApiDeps deps) {
+  auto cors = std::make_shared<const Cors>(deps.cors_origin);
   auto api = std::make_shared<const Api>(std::move(deps));
+  // Prometheus answers OPTIONS on any path under /api/v1 with 204 and the CORS headers.
+  server->Register("OPTIONS", "/api/v1/.*",
+                   [cors](const httplib::Request& req, httplib::Response& res) {
+                     cors->Apply(req, res);
+                     res.status = 204;
+                   });
   for (const auto& route : Api::Routes()) {
     std::vector<std::string> names;
     const std::string pattern = RoutePattern(route.path, &names);
     for (const auto& method : route.methods) {
       server->Register(method, pattern,
-                       [api, names, handler = route.handler](const httplib::Request& req,
-                                                             httplib::Response& res) {
+                       [api, cors, names, handler = route.handler](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+                         cors->Apply(req, res);
                          ApiRequest r = FromHttplib(req);
                          for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i) {
                            r.path_params.emplace_back(names[i], req.matches[i + 1].str());

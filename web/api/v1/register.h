@@ -6,8 +6,9 @@
 
 namespace kiln::web::api::v1 {
 
-// Registers every route of Api::Routes() (GET routes also answer HEAD; OPTIONS, 404 and
-// 405 are the server's). Responses are streamed in chunks; the server gzips them when the
+// Registers every route of Api::Routes() (GET routes also answer HEAD; 404 and 405 are the
+// server's) and OPTIONS on every /api/v1 path (204). Responses carry Prometheus's CORS headers
+// when the request has an Origin (deps.cors_origin). Responses are streamed in chunks; the server gzips them when the
 // client accepts it. Everything `deps` points to must outlive the server.
 // REQUIRES: server->Start() not called yet.
 void RegisterApiV1(Server* server, ApiDeps deps);

@@ -71,6 +71,63 @@ TEST_F(RegisterTest, ErrorsAndUnknownRoutes) {
             R"({"status":"error","errorType":"unavailable","error":"admin APIs disabled"})");
 }
 
+// Prometheus's preflight and CORS headers (checked against 2.42): OPTIONS anywhere under
+// /api/v1 is 204; headers only for requests with an Origin; the default ".*" allows "*".
+TEST_F(RegisterTest, OptionsAndCorsDefault) {
+  auto c = Client();
+  auto res = c.Options("/prefix/api/v1/query");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_FALSE(res->has_header("Access-Control-Allow-Origin"));
+  res = c.Options("/prefix/api/v1/no/such/endpoint", {{"Origin", "http://x"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Headers"),
+            "Accept, Authorization, Content-Type, Origin");
+  EXPECT_EQ(res->get_header_value("Access-Control-Expose-Headers"), "Date");
+  EXPECT_EQ(res->get_header_value("Vary"), "Origin");
+  res = c.Get("/prefix/api/v1/labels", {{"Origin", "http://x"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  res = c.Get("/prefix/api/v1/labels");
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(res->has_header("Vary"));
+  // The catch-all OPTIONS route does not turn unknown paths into 405s.
+  res = c.Get("/prefix/api/v1/nothere");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  res = c.Delete("/prefix/api/v1/labels");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET, OPTIONS, POST");
+}
+
+TEST(RegisterCorsTest, OriginRegexIsAnchoredAndEchoed) {
+  TestQueryable storage(std::vector<TestSeries>{});
+  Server server(Server::Options{"127.0.0.1:0", "", 2, 8}, Logger(LogLevel::kError));
+  ApiDeps deps;
+  deps.queryable = &storage;
+  deps.cors_origin = "https?://(a|b)\\.example";
+  RegisterApiV1(&server, deps);
+  server.SetReady(true);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client c("127.0.0.1", server.port());
+  auto res = c.Get("/api/v1/labels", {{"Origin", "https://b.example"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "https://b.example");
+  EXPECT_EQ(res->get_header_value("Vary"), "Origin");
+  for (const char* other : {"https://c.example", "https://a.example.evil", "xhttps://a.example"}) {
+    res = c.Options("/api/v1/query", {{"Origin", other}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 204);
+    EXPECT_FALSE(res->has_header("Access-Control-Allow-Origin")) << other;
+    EXPECT_EQ(res->get_header_value("Vary"), "Origin");
+  }
+}
+
 TEST_F(RegisterTest, LargeResponsesStreamAndGzip) {
   std::vector<TestSeries> many;
   for (int i = 0; i < 20000; ++i) {

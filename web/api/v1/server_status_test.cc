@@ -39,8 +39,8 @@ TEST(ServerStatusTest, ServesStatusPages) {
             R"({"status":"success","data":{"yaml":"global:\n  scrape_interval: 1m\n"}})");
   EXPECT_EQ(body("/status/walreplay"),
             R"({"status":"success","data":{"min":1,"max":5,"current":3}})");
-  const std::string flags_body = body("/status/flags");
-  EXPECT_NE(flags_body.find(R"("storage.tsdb.retention.size":"10GB")"), std::string::npos);
+  const std::string flags_body = body("/status/flags");  // Go's String() of the size
+  EXPECT_NE(flags_body.find(R"("storage.tsdb.retention.size":"10GiB")"), std::string::npos);
   EXPECT_NE(flags_body.find(R"("web.listen-address":"0.0.0.0:9090")"), std::string::npos);
   const std::string rt = body("/status/runtimeinfo");
   EXPECT_NE(rt.find(R"("reloadConfigSuccess":true)"), std::string::npos) << rt;
