@@ -1,15 +1,18 @@
-"""/api/v1/status/flags, runtimeinfo's storageRetention, CORS headers and OPTIONS on /api/v1
-next to Debian's Prometheus 2.42 started with the same command line: the whole flags object
-must agree except for the documented differences below.
+"""/api/v1/status/flags, runtimeinfo's storageRetention, CORS headers and OPTIONS on /api/v1,
+--web.read-timeout on a stalled request, and startup rejections of bad flag values, next to
+Debian's Prometheus 2.42 started with the same command line: the whole flags object must
+agree except for the documented differences below.
 
 Usage: web_flags_test.py --build-dir BUILD"""
 
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -142,6 +145,45 @@ def compare_cors(name, servers, failures):
                             f"prometheus {answers['prometheus']}")
 
 
+def seconds_until_ended(url, limit):
+    """Opens a connection, sends a request line without its headers and returns how long
+    the server waits before ending the request (closing, or answering: see KNOWN below),
+    None if nothing happened within `limit` seconds."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=limit) as sock:
+        sock.sendall(b"GET /api/v1/query HTTP/1.1\r\n")
+        start = time.monotonic()
+        try:
+            sock.recv(4096)
+        except socket.timeout:
+            return None
+        return time.monotonic() - start
+
+
+# KNOWN: when the timeout expires, Go closes the connection; Kiln's HTTP library answers
+# "400 Bad Request" and keeps the connection for its 5 s keep-alive (pkg/web/server.cc).
+
+
+def compare_read_timeout(build_dir, tmp, failures):
+    """--web.read-timeout closes a connection whose request stalls, in both servers; with
+    the default 5m it stays open."""
+    for args, lo, hi in ((["--web.read-timeout=2s"], 1.5, 4.5), ([], None, None)):
+        servers = start_pair(build_dir, tmp, "read-timeout" + str(len(args)), args)
+        try:
+            for s in servers.values():
+                s.wait_ready()
+            for who, s in servers.items():
+                took = seconds_until_ended(s.url, 6 if lo else 3)
+                if lo is None and took is not None:
+                    failures.append(f"{who}: default read timeout ended the request after {took:.1f}s")
+                if lo is not None and (took is None or not lo <= took <= hi):
+                    failures.append(f"{who}: --web.read-timeout=2s ended the request after {took}")
+                print(f"read timeout {args}: {who} ended the request after {took}")
+        finally:
+            for s in servers.values():
+                s.stop()
+
+
 def compare_rejections(build_dir, tmp, failures):
     """Flags both refuse at startup; Kiln must exit non-zero with Prometheus's message."""
     cases = [["--storage.tsdb.wal-segment-size=1MB"],
@@ -192,6 +234,7 @@ def main():
             finally:
                 for s in servers.values():
                     s.stop()
+        compare_read_timeout(opts.build_dir, tmp, failures)
         compare_rejections(opts.build_dir, tmp, failures)
     for f in failures:
         print("FAIL", f)
