@@ -260,6 +260,15 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   std::string log = ReadFile(proc_.err);
   EXPECT_NE(log.find("Received termination request via web service"), std::string::npos) << log;
   EXPECT_NE(log.find("See you next time!"), std::string::npos) << log;
+
+  // --storage.remote.read-sample-limit reaches the remote read handler.
+  StartServer({"--storage.remote.read-sample-limit=5"});
+  rd = client_->Post("/api/v1/read", body, "application/x-protobuf");
+  ASSERT_TRUE(rd);
+  EXPECT_NE(rd->status, 200);
+  EXPECT_NE(rd->body.find("exceeded sample limit (5)"), std::string::npos) << rd->body;
+  kill(proc_.pid, SIGTERM);
+  EXPECT_EQ(proc_.Wait(), 0);
 }
 
 // The storage flags reach the DB and the admin API works on it: snapshot (Prometheus's
