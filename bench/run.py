@@ -713,7 +713,7 @@ def run_startup(args, work):
     title = (f"startup — restart on a data directory each server wrote itself from the same "
              f"remote_write load ({args.startup_series:,} series x {5 * args.startup_ingest_rounds}"
              f" samples, clean shutdown: WAL + chunks_head) plus {what}")
-    notes = ["Series counts after restart checked (`count({job=\"ingest\"})`" +
+    notes = ["Series counts after restart checked (`count(last_over_time({job=\"ingest\"}[1d]))`" +
              (", `count(node_gauge)` in the blocks)." if blocks else ").")]
     return title, rows, notes
 
