@@ -180,7 +180,8 @@ struct Components {
         write_handler(&storage, &registry, web_logger, WriteOptions(this)),
         read_handler(&storage, web_logger, ReadOptions(flags)),
         engine(EngineOptions(flags, cfg)),
-        query_engine(&engine, &storage),
+        query_gate(flags.query_max_concurrency),
+        query_engine(&engine, &storage, &query_gate),
         metadata(&storage,
                  [this](const model::Labels& ls, model::Metadata* md) {
                    tsdb::Head* h = head.load();
@@ -209,6 +210,8 @@ struct Components {
   remote::WriteHandler write_handler;
   remote::ReadHandler read_handler;
   promql::Engine engine;
+  // --query.max-concurrency: excess queries wait for a slot within their timeout.
+  promql::QueryGate query_gate;
   web::api::v1::PromqlQueryEngine query_engine;
   std::atomic<tsdb::Head*> head{nullptr};  // set once storage is open
   web::api::v1::SeriesMetadataSource metadata;

@@ -1,5 +1,6 @@
 #include "web/api/v1/engine_adapter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -57,9 +58,21 @@ Result<QueryResult> PromqlQueryEngine::Exec(const QueryRequest& req) {
   const auto prepared = std::chrono::steady_clock::now();
   std::atomic<bool> cancel{false};
   std::optional<Watchdog> watchdog;
-  const auto engine_timeout = engine_->options().timeout.count();
-  if (req.timeout_ms > 0 && req.timeout_ms < engine_timeout)
-    watchdog.emplace(req.timeout_ms, &cancel);
+  const int64_t engine_timeout = engine_->options().timeout.count();
+  const int64_t timeout_ms =
+      req.timeout_ms > 0 ? std::min<int64_t>(req.timeout_ms, engine_timeout) : engine_timeout;
+  // Waiting for a slot counts against the query's timeout, as in upstream.
+  std::optional<promql::QueryGate::Slot> slot;
+  if (gate_ != nullptr) {
+    slot = gate_->Acquire(begin + std::chrono::milliseconds(timeout_ms));
+    if (!slot.has_value()) return Status::Timeout("query timed out in query queue");
+  }
+  if (req.timeout_ms > 0 && req.timeout_ms < engine_timeout) {
+    const auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - begin)
+                            .count();
+    watchdog.emplace(std::max<int64_t>(1, req.timeout_ms - queued), &cancel);
+  }
   auto res = (*query)->Exec(&cancel);
   const bool timed_out = watchdog.has_value() && watchdog->Stop();
   if (!res.ok()) {

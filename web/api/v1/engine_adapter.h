@@ -4,15 +4,19 @@
 
 #include "pkg/storage/querier.h"
 #include "promql/engine.h"
+#include "promql/query_gate.h"
 #include "web/api/v1/sources.h"
 
 namespace kiln::web::api::v1 {
 
 class PromqlQueryEngine final : public QueryEngine {
  public:
-  // Both must outlive this object.
-  PromqlQueryEngine(const promql::Engine* engine, storage::Queryable* queryable)
-      : engine_(engine), queryable_(queryable) {}
+  // All must outlive this object. `gate` (may be null: no limit) bounds how many queries
+  // evaluate at once; a query that cannot get a slot before its timeout fails with kTimeout
+  // "query timed out in query queue", as upstream's.
+  PromqlQueryEngine(const promql::Engine* engine, storage::Queryable* queryable,
+                    promql::QueryGate* gate = nullptr)
+      : engine_(engine), queryable_(queryable), gate_(gate) {}
 
   // Parse errors come back as kBadData; evaluation errors keep the engine's codes, except
   // that a kBadData raised while running becomes kExecution (it is not a bad parameter).
@@ -23,6 +27,7 @@ class PromqlQueryEngine final : public QueryEngine {
  private:
   const promql::Engine* engine_;
   storage::Queryable* queryable_;
+  promql::QueryGate* gate_;
 };
 
 }  // namespace kiln::web::api::v1
