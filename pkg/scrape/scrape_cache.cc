@@ -12,17 +12,36 @@ constexpr std::string_view kFamilySuffixes[] = {"_bucket",  "_sum",  "_count",  
 }  // namespace
 
 ScrapeCache::Entry* ScrapeCache::Find(std::string_view series) {
+  const size_t pos = cur_order_.size();
+  if (pos < prev_order_.size() && prev_order_[pos]->first == series) {
+    cur_order_.push_back(prev_order_[pos]);
+    return &prev_order_[pos]->second;
+  }
   auto it = series_.find(series);
-  return it == series_.end() ? nullptr : &it->second;
+  if (it == series_.end()) return nullptr;
+  cur_order_.push_back(&*it);
+  return &it->second;
 }
 
 ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
-  return &series_.emplace(std::string(series), Entry{}).first->second;
+  auto it = series_.emplace(std::string(series), Entry{}).first;
+  cur_order_.push_back(&*it);
+  return &it->second;
 }
 
 void ScrapeCache::End(bool success) {
   prev_iter_ = iter_;
+  // A failed iteration evicts nothing, so prev_order_ stays valid and stays the better guess.
   if (!success) return;
+  const bool all_kept = std::all_of(cur_order_.begin(), cur_order_.end(), [this](const auto* kv) {
+    return kv->second.last_iter == iter_;
+  });
+  if (all_kept) {
+    prev_order_.swap(cur_order_);
+  } else {
+    prev_order_.clear();
+  }
+  cur_order_.clear();
   // As upstream, a successful scrape forgets every series it did not see: a series that
   // comes back later is new again (scrape_series_added counts it), and churn cannot grow the
   // cache. Stale markers for the forgotten series were sent by ForEachStale before this.

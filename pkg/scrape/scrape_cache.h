@@ -39,10 +39,14 @@ class ScrapeCache {
   };
 
   // Starts an iteration (one append).
-  void Begin() { ++iter_; }
+  void Begin() {
+    ++iter_;
+    cur_order_.clear();
+  }
   uint64_t iter() const { return iter_; }
 
-  // The entry for this series text, or null.
+  // The entry for this series text, or null. Calls are expected in page order: the n-th
+  // call of an iteration first tries the n-th series of the previous successful one.
   Entry* Find(std::string_view series);
   // Adds an entry for a series not found. REQUIRES: Find(series) == nullptr.
   Entry* Add(std::string_view series);
@@ -86,11 +90,18 @@ class ScrapeCache {
     uint64_t last_iter = 0;
     uint64_t last_change = 0;
   };
+  using SeriesMap = std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>;
   MetaEntry* Meta(std::string_view family);
 
   uint64_t iter_ = 0;
   uint64_t prev_iter_ = 0;
-  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> series_;
+  SeriesMap series_;
+  // Targets expose their series in the same order scrape after scrape, so the entries of the
+  // last successful iteration, in the order Find/Add returned them, usually answer Find with
+  // one string comparison instead of hashing the text and probing the map. Map nodes are
+  // stable; End(true) drops prev_order_ unless every entry in it survives the eviction.
+  std::vector<SeriesMap::value_type*> prev_order_;
+  std::vector<SeriesMap::value_type*> cur_order_;
   std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
   bool metadata_dirty_ = false;
   uint64_t last_meta_change_ = 0;

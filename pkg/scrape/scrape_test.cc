@@ -571,6 +571,54 @@ TEST_F(ScrapeLoopTest, PoolReloadKeepsCacheOrMarksDroppedTargetsStale) {
   EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
 }
 
+// Find answers from the previous scrape's order first; it must still find exactly the map's
+// entry when series move, disappear (and are evicted) or come back.
+TEST(ScrapeCacheTest, FindIsRightWhateverTheOrder) {
+  ScrapeCache c;
+  auto scrape = [&](std::vector<std::string> page, bool success) {
+    std::vector<ScrapeCache::Entry*> got;
+    c.Begin();
+    for (const std::string& s : page) {
+      ScrapeCache::Entry* e = c.Find(s);
+      if (e == nullptr) e = c.Add(s);
+      e->last_iter = c.iter();
+      got.push_back(e);
+    }
+    c.End(success);
+    return got;
+  };
+  const auto first = scrape({"a", "b", "c"}, true);
+  EXPECT_EQ(scrape({"a", "b", "c"}, true), first);
+  // Moved: every series still maps to its own entry.
+  EXPECT_EQ(scrape({"c", "a", "b"}, true),
+            (std::vector<ScrapeCache::Entry*>{first[2], first[0], first[1]}));
+  // "a" gone: evicted by the successful scrape, so it is unknown at its old position.
+  scrape({"b", "c"}, true);
+  EXPECT_EQ(c.size(), 2u);
+  c.Begin();
+  EXPECT_EQ(c.Find("a"), nullptr);
+  EXPECT_EQ(c.Find("b"), first[1]);
+  EXPECT_EQ(c.Find("zzz"), nullptr);
+  c.End(false);
+  // After a failed scrape the last successful order still answers, and duplicates are fine.
+  EXPECT_EQ(scrape({"b", "c", "c"}, false),
+            (std::vector<ScrapeCache::Entry*>{first[1], first[2], first[2]}));
+  const auto back = scrape({"a", "b", "c"}, true);
+  EXPECT_EQ(back[1], first[1]);
+  EXPECT_EQ(back[2], first[2]);
+  EXPECT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.Find("a"), back[0]);
+  // Found but not appended (last_iter not set): evicted, and no longer found at its position.
+  c.Begin();
+  ASSERT_NE(c.Find("a"), nullptr);
+  c.Find("b")->last_iter = c.iter();
+  c.End(true);
+  c.Begin();
+  EXPECT_EQ(c.Find("a"), nullptr);
+  EXPECT_EQ(c.Find("b"), first[1]);
+  c.End(false);
+}
+
 TEST(ScrapeCacheTest, SuccessfulScrapeForgetsUnseenSeriesFailedScrapeKeepsThem) {
   ScrapeCache c;
   c.Begin();
