@@ -23,7 +23,8 @@ struct Group {
   double count = 0;
   bool incremental_mean = false;
   bool drop_name = false;
-  std::vector<Sample> samples;  // topk/bottomk/limitk/limit_ratio/quantile members
+  std::vector<Sample> samples;  // topk/bottomk/limitk/limit_ratio members
+  std::vector<double> values;   // quantile inputs
 };
 
 model::Labels GroupLabels(const model::Labels& ls, const parser::AggregateExpr& e) {
@@ -59,11 +60,15 @@ void AddAvg(Group* g, double f) {
   g->kahan_c = c;
 }
 
-// Starts a group with its first sample, as upstream does (no summation step yet).
-void InitGroup(AggregateOp op, Group* g, const Sample& s) {
-  g->value = s.f;
-  g->mean = s.f;
+// Starts a group with its first value, as upstream does (no summation step yet). Resets
+// every accumulator so a group slot can be reused from one step to the next.
+void InitGroup(AggregateOp op, Group* g, double f) {
+  g->value = f;
+  g->mean = f;
   g->count = 1;
+  g->kahan_c = 0;
+  g->incremental_mean = false;
+  g->values.clear();
   switch (op) {
     case AggregateOp::kCount:
     case AggregateOp::kCountValues:
@@ -77,24 +82,21 @@ void InitGroup(AggregateOp op, Group* g, const Sample& s) {
       g->mean = 0;
       g->count = 0;
       break;
-    case AggregateOp::kTopK:
-    case AggregateOp::kBottomK:
-    case AggregateOp::kLimitK:
-    case AggregateOp::kLimitRatio:
     case AggregateOp::kQuantile:
-      g->samples.push_back(s);
+      g->values.push_back(f);
       break;
     default:
       break;
   }
 }
 
-void Accumulate(AggregateOp op, Group* g, const Sample& s, bool first) {
+// Adds one value to a group. The k-ops (topk, bottomk, limitk, limit_ratio) keep whole
+// samples instead; their callers collect those.
+void Accumulate(AggregateOp op, Group* g, double f, bool first) {
   if (first) {
-    InitGroup(op, g, s);
+    InitGroup(op, g, f);
     if (op != AggregateOp::kStddev && op != AggregateOp::kStdvar) return;
   }
-  double f = s.f;
   switch (op) {
     case AggregateOp::kSum: {
       auto [v, c] = KahanSumInc(f, g->value, g->kahan_c);
@@ -126,10 +128,17 @@ void Accumulate(AggregateOp op, Group* g, const Sample& s, bool first) {
       g->value += delta * (f - g->mean);
       break;
     }
+    case AggregateOp::kQuantile:
+      g->values.push_back(f);
+      break;
     default:
-      g->samples.push_back(s);
       break;
   }
+}
+
+bool IsKOp(AggregateOp op) {
+  return op == AggregateOp::kTopK || op == AggregateOp::kBottomK || op == AggregateOp::kLimitK ||
+         op == AggregateOp::kLimitRatio;
 }
 
 // NaN sorts below every number, as upstream's heaps order them.
@@ -175,6 +184,31 @@ double Quantile(double q, std::vector<double> values) {
 
 namespace {
 
+// The grouping of a plain aggregation (no per-sample key: not count_values; not a k-op,
+// whose members keep their own labels), computed once per evaluation. Each input series
+// maps to a group slot; every step then only accumulates into slots by index, so no group
+// key is built or hashed per sample (upstream likewise caches the grouping per series).
+class SeriesGrouping {
+ public:
+  SeriesGrouping(const Matrix& in, const parser::AggregateExpr& e) : group_of_(in.size()) {
+    std::unordered_map<std::string, size_t> index;
+    for (size_t k = 0; k < in.size(); ++k) {
+      model::Labels key = GroupLabels(in[k].metric, e);
+      auto [it, inserted] = index.try_emplace(key.data(), metrics_.size());
+      if (inserted) metrics_.push_back(std::move(key));
+      group_of_[k] = it->second;
+    }
+  }
+
+  size_t group_of(size_t series) const { return group_of_[series]; }
+  size_t num_groups() const { return metrics_.size(); }
+  const model::Labels& metric(size_t group) const { return metrics_[group]; }
+
+ private:
+  std::vector<size_t> group_of_;
+  std::vector<model::Labels> metrics_;
+};
+
 struct Aggregator {
   const parser::AggregateExpr& e;
   Evaluator* ev;
@@ -214,11 +248,8 @@ struct Aggregator {
         return g.value / g.count;
       case AggregateOp::kStddev:
         return std::sqrt(g.value / g.count);
-      case AggregateOp::kQuantile: {
-        std::vector<double> vals;
-        for (const Sample& s : g.samples) vals.push_back(s.f);
-        return Quantile(param, std::move(vals));
-      }
+      case AggregateOp::kQuantile:
+        return Quantile(param, g.values);
       default:
         return g.value;
     }
@@ -227,8 +258,7 @@ struct Aggregator {
   void Step(const Vector& in, double param, int64_t ts, Vector* out) const {
     std::unordered_map<std::string, size_t> index;
     std::vector<Group> groups;
-    bool k_op = e.op == AggregateOp::kTopK || e.op == AggregateOp::kBottomK ||
-                e.op == AggregateOp::kLimitK || e.op == AggregateOp::kLimitRatio;
+    const bool k_op = IsKOp(e.op);
     for (const Sample& s : in) {
       model::Labels key = GroupLabels(s.metric, e);
       if (e.op == AggregateOp::kCountValues) {
@@ -242,7 +272,11 @@ struct Aggregator {
       }
       Group& g = groups[it->second];
       g.drop_name = g.drop_name || s.drop_name;
-      Accumulate(e.op, &g, s, inserted);
+      if (k_op) {
+        g.samples.push_back(s);
+      } else {
+        Accumulate(e.op, &g, s.f, inserted);
+      }
     }
     for (Group& g : groups) {
       if (k_op) {
@@ -272,9 +306,9 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
       param = e.param.get();
     }
   }
-  int pos = e.param ? e.param->PositionRange().start : e.pos.start;
-  return RangeEval({e.expr.get(), param}, [&](const auto& a, int64_t ts, Vector* out) {
-    double p = param != nullptr ? (*a[1])[0].f : 0;
+  const int pos = e.param ? e.param->PositionRange().start : e.pos.start;
+  // Validates the step's parameter (annotations, errors) and returns the one to use.
+  auto step_param = [&](double p) {
     if (e.op == AggregateOp::kQuantile && !(p >= 0 && p <= 1)) {
       annotations().InvalidQuantile(p, pos);
     }
@@ -288,8 +322,65 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
         e.op == AggregateOp::kLimitK) {
       CheckedK(p);
     }
-    agg.Step(*a[0], p, ts, out);
+    return p;
+  };
+  if (IsKOp(e.op) || e.op == AggregateOp::kCountValues) {
+    // Members keep their own labels (k-ops) or the key depends on the value (count_values):
+    // group per step.
+    return RangeEval({e.expr.get(), param}, [&](const auto& a, int64_t ts, Vector* out) {
+      double p = step_param(param != nullptr ? (*a[1])[0].f : 0);
+      agg.Step(*a[0], p, ts, out);
+    });
+  }
+
+  // Fixed grouping: walk the input series directly, so no step builds a per-sample vector.
+  const Matrix in = EvalMatrix(*e.expr);
+  Matrix params;
+  if (param != nullptr) params = EvalMatrix(*param);
+  const SeriesGrouping grouping(in, e);
+  std::vector<size_t> cursors(in.size(), 0);
+  std::vector<Group> slots(grouping.num_groups());
+  std::vector<int64_t> slot_step(grouping.num_groups(), -1);  // step that last used a slot
+  std::vector<size_t> order;  // slots in the order the step first touched them
+  int64_t step = 0;
+  const std::vector<const Matrix*> step_args =
+      param != nullptr ? std::vector<const Matrix*>{&params} : std::vector<const Matrix*>{};
+
+  const int64_t before = cur_samples();
+  Matrix result = RangeEvalMatrices(step_args, [&](const auto& a, int64_t ts, Vector* out) {
+    const double p = step_param(param != nullptr ? (*a[0])[0].f : 0);
+    order.clear();
+    for (size_t k = 0; k < in.size(); ++k) {
+      const auto& fl = in[k].floats;
+      size_t& c = cursors[k];
+      while (c < fl.size() && fl[c].t < ts) ++c;
+      if (c == fl.size() || fl[c].t != ts) continue;
+      const size_t gi = grouping.group_of(k);
+      Group& g = slots[gi];
+      const bool first = slot_step[gi] != step;
+      if (first) {
+        slot_step[gi] = step;
+        order.push_back(gi);
+        g.drop_name = false;
+      }
+      g.drop_name = g.drop_name || in[k].drop_name;
+      Accumulate(e.op, &g, fl[c].f, first);
+    }
+    for (size_t gi : order) {
+      out->push_back(
+          Sample{grouping.metric(gi), ts, agg.Finish(slots[gi], p), nullptr, slots[gi].drop_name});
+    }
+    ++step;
   });
+  // The inputs are released now; only the output stays in memory (as RangeEval counts).
+  int64_t held = 0;
+  for (const Matrix* m : std::vector<const Matrix*>{&in, &params}) {
+    for (const Series& s : *m) held += static_cast<int64_t>(s.floats.size());
+  }
+  int64_t produced = 0;
+  for (const Series& s : result) produced += static_cast<int64_t>(s.floats.size());
+  set_cur_samples(std::max<int64_t>(0, before - held) + produced);
+  return result;
 }
 
 }  // namespace kiln::promql
