@@ -11,21 +11,29 @@ constexpr std::string_view kFamilySuffixes[] = {"_bucket",  "_sum",  "_count",  
 
 }  // namespace
 
+void ScrapeCache::Found(SeriesMap::value_type* kv) {
+  cur_order_.push_back(kv);
+  if (kv->second.found_iter != iter_) {
+    kv->second.found_iter = iter_;
+    ++found_;
+  }
+}
+
 ScrapeCache::Entry* ScrapeCache::Find(std::string_view series) {
   const size_t pos = cur_order_.size();
   if (pos < prev_order_.size() && prev_order_[pos]->first == series) {
-    cur_order_.push_back(prev_order_[pos]);
+    Found(prev_order_[pos]);
     return &prev_order_[pos]->second;
   }
   auto it = series_.find(series);
   if (it == series_.end()) return nullptr;
-  cur_order_.push_back(&*it);
+  Found(&*it);
   return &it->second;
 }
 
 ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
   auto it = series_.emplace(std::string(series), Entry{}).first;
-  cur_order_.push_back(&*it);
+  Found(&*it);
   return &it->second;
 }
 
@@ -45,7 +53,10 @@ void ScrapeCache::End(bool success) {
   // As upstream, a successful scrape forgets every series it did not see: a series that
   // comes back later is new again (scrape_series_added counts it), and churn cannot grow the
   // cache. Stale markers for the forgotten series were sent by ForEachStale before this.
-  std::erase_if(series_, [this](const auto& kv) { return kv.second.last_iter != iter_; });
+  // Every cached series found and appended in this iteration: there is nothing to forget.
+  if (!all_kept || found_ != series_.size()) {
+    std::erase_if(series_, [this](const auto& kv) { return kv.second.last_iter != iter_; });
+  }
   // Metadata outlives its series for kMetadataGrace scrapes, as upstream's.
   size_t before = metadata_.size();
   std::erase_if(metadata_,

@@ -36,12 +36,14 @@ class ScrapeCache {
     uint64_t last_iter = 0;
     bool dropped = false;         // metric_relabel_configs dropped it
     bool track_staleness = true;  // false for samples with explicit timestamps
+    uint64_t found_iter = 0;      // iteration Find/Add last returned it (cache bookkeeping)
   };
 
   // Starts an iteration (one append).
   void Begin() {
     ++iter_;
     cur_order_.clear();
+    found_ = 0;
   }
   uint64_t iter() const { return iter_; }
 
@@ -102,6 +104,10 @@ class ScrapeCache {
   // stable; End(true) drops prev_order_ unless every entry in it survives the eviction.
   std::vector<SeriesMap::value_type*> prev_order_;
   std::vector<SeriesMap::value_type*> cur_order_;
+  // Distinct entries in cur_order_: when every cached series was found and appended, End has
+  // nothing to evict and skips walking the map.
+  size_t found_ = 0;
+  void Found(SeriesMap::value_type* kv);
   std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
   bool metadata_dirty_ = false;
   uint64_t last_meta_change_ = 0;
