@@ -334,41 +334,64 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
   }
 
   // Fixed grouping: walk the input series directly, so no step builds a per-sample vector.
+  // Steps are accumulated in blocks: each series' samples for the block's steps are read in
+  // one pass (its points are contiguous), instead of visiting every series at every step.
+  // A (group, step) slot still receives its inputs in series order, as a per-step walk
+  // would, so floating-point results are unchanged.
   const Matrix in = EvalMatrix(*e.expr);
   Matrix params;
   if (param != nullptr) params = EvalMatrix(*param);
   const SeriesGrouping grouping(in, e);
+  const size_t num_groups = grouping.num_groups();
+  // Bounds the slots held at once (group × block step) to a few MiB.
+  constexpr size_t kMaxSlots = 16384;
+  const size_t block = std::clamp<size_t>(kMaxSlots / std::max<size_t>(num_groups, 1), 1, 64);
   std::vector<size_t> cursors(in.size(), 0);
-  std::vector<Group> slots(grouping.num_groups());
-  std::vector<int64_t> slot_step(grouping.num_groups(), -1);  // step that last used a slot
-  std::vector<size_t> order;  // slots in the order the step first touched them
+  std::vector<Group> slots(num_groups * block);      // slot of (group g, block step j): g*block+j
+  std::vector<int64_t> slot_step(slots.size(), -1);  // the step that last used a slot
+  std::vector<std::vector<size_t>> order(block);     // per block step: groups by first input
   int64_t step = 0;
+
+  // Accumulates steps [step, step + n) whose first timestamp is ts0.
+  auto fill_block = [&](int64_t ts0, size_t n) {
+    for (size_t j = 0; j < n; ++j) order[j].clear();
+    const int64_t ts_last = ts0 + static_cast<int64_t>(n - 1) * interval();
+    for (size_t k = 0; k < in.size(); ++k) {
+      const auto& fl = in[k].floats;
+      size_t c = cursors[k];
+      while (c < fl.size() && fl[c].t < ts0) ++c;
+      const size_t gi = grouping.group_of(k);
+      for (; c < fl.size() && fl[c].t <= ts_last; ++c) {
+        const int64_t d = fl[c].t - ts0;
+        if (d != 0 && d % interval() != 0) continue;  // not at a step
+        const size_t j = d == 0 ? 0 : static_cast<size_t>(d / interval());
+        Group& g = slots[gi * block + j];
+        const bool first = slot_step[gi * block + j] != step + static_cast<int64_t>(j);
+        if (first) {
+          slot_step[gi * block + j] = step + static_cast<int64_t>(j);
+          order[j].push_back(gi);
+          g.drop_name = false;
+        }
+        g.drop_name = g.drop_name || in[k].drop_name;
+        Accumulate(e.op, &g, fl[c].f, first);
+      }
+      cursors[k] = c;
+    }
+  };
+
   const std::vector<const Matrix*> step_args =
       param != nullptr ? std::vector<const Matrix*>{&params} : std::vector<const Matrix*>{};
-
   const int64_t before = cur_samples();
   Matrix result = RangeEvalMatrices(step_args, [&](const auto& a, int64_t ts, Vector* out) {
     const double p = step_param(param != nullptr ? (*a[0])[0].f : 0);
-    order.clear();
-    for (size_t k = 0; k < in.size(); ++k) {
-      const auto& fl = in[k].floats;
-      size_t& c = cursors[k];
-      while (c < fl.size() && fl[c].t < ts) ++c;
-      if (c == fl.size() || fl[c].t != ts) continue;
-      const size_t gi = grouping.group_of(k);
-      Group& g = slots[gi];
-      const bool first = slot_step[gi] != step;
-      if (first) {
-        slot_step[gi] = step;
-        order.push_back(gi);
-        g.drop_name = false;
-      }
-      g.drop_name = g.drop_name || in[k].drop_name;
-      Accumulate(e.op, &g, fl[c].f, first);
+    const size_t j = static_cast<size_t>(step) % block;
+    if (j == 0) {
+      const int64_t remaining = interval() > 0 ? (end() - ts) / interval() + 1 : 1;
+      fill_block(ts, static_cast<size_t>(std::min<int64_t>(remaining, block)));
     }
-    for (size_t gi : order) {
-      out->push_back(
-          Sample{grouping.metric(gi), ts, agg.Finish(slots[gi], p), nullptr, slots[gi].drop_name});
+    for (size_t gi : order[j]) {
+      const Group& g = slots[gi * block + j];
+      out->push_back(Sample{grouping.metric(gi), ts, agg.Finish(g, p), nullptr, g.drop_name});
     }
     ++step;
   });
