@@ -1,14 +1,22 @@
 #include "pkg/tsdb/stripe_series.h"
 
+#include <algorithm>
+
 namespace kiln::tsdb {
 
 StripeSeries::StripeSeries(size_t stripes) : mask_(stripes - 1), hashes_(stripes), refs_(stripes) {}
 
+std::vector<StripeSeries::RefEntry>::const_iterator StripeSeries::RefStripe::LowerBound(
+    uint64_t ref) const {
+  return std::lower_bound(series.begin(), series.end(), ref,
+                          [](const RefEntry& e, uint64_t r) { return e.ref < r; });
+}
+
 MemSeries* StripeSeries::GetByRef(uint64_t ref) const {
   const RefStripe& s = refs_[ref & mask_];
   std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.series.find(ref);
-  return it == s.series.end() ? nullptr : it->second.get();
+  auto it = s.LowerBound(ref);
+  return it == s.series.end() || it->ref != ref ? nullptr : it->series.get();
 }
 
 MemSeries* StripeSeries::FindLocked(const HashStripe& s, uint64_t hash,
@@ -44,7 +52,13 @@ MemSeries* StripeSeries::GetOrCreate(uint64_t hash, const model::Labels& labels,
   {
     RefStripe& rs = refs_[ref & mask_];
     std::lock_guard<std::mutex> ref_lock(rs.mu);
-    rs.series.emplace(ref, std::move(owned));
+    if (rs.series.empty() || rs.series.back().ref < ref) {
+      rs.series.push_back({ref, std::move(owned)});
+    } else {
+      // WAL replay may create series out of ref order.
+      auto it = rs.LowerBound(ref);
+      if (it == rs.series.end() || it->ref != ref) rs.series.insert(it, {ref, std::move(owned)});
+    }
   }
   auto [it, inserted] = hs.unique.emplace(hash, m);
   if (!inserted) hs.conflicts[hash].push_back(m);
@@ -65,9 +79,9 @@ std::vector<std::unique_ptr<MemSeries>> StripeSeries::Gc(
     std::lock_guard<std::mutex> hash_lock(hs.mu);
     RefStripe& rs = refs_[ref & mask_];
     std::lock_guard<std::mutex> ref_lock(rs.mu);
-    auto it = rs.series.find(ref);
-    if (it == rs.series.end()) continue;
-    MemSeries* m = it->second.get();
+    auto it = rs.series.begin() + (rs.LowerBound(ref) - rs.series.begin());
+    if (it == rs.series.end() || it->ref != ref) continue;
+    MemSeries* m = it->series.get();
     {
       std::lock_guard<SpinLock> lock(m->mutex());
       if (!collect(*m)) continue;
@@ -87,7 +101,7 @@ std::vector<std::unique_ptr<MemSeries>> StripeSeries::Gc(
       std::erase(c->second, m);
       if (c->second.empty()) hs.conflicts.erase(c);
     }
-    out.push_back(std::move(it->second));
+    out.push_back(std::move(it->series));
     rs.series.erase(it);
   }
   return out;
@@ -96,7 +110,7 @@ std::vector<std::unique_ptr<MemSeries>> StripeSeries::Gc(
 void StripeSeries::ForEach(const std::function<void(MemSeries*)>& f) const {
   for (const RefStripe& s : refs_) {
     std::lock_guard<std::mutex> lock(s.mu);
-    for (const auto& [ref, m] : s.series) f(m.get());
+    for (const RefEntry& e : s.series) f(e.series.get());
   }
 }
 
