@@ -23,8 +23,9 @@ struct Group {
   double count = 0;
   bool incremental_mean = false;
   bool drop_name = false;
-  std::vector<Sample> samples;  // topk/bottomk/limitk/limit_ratio members
-  std::vector<double> values;   // quantile inputs
+  // topk/bottomk/limitk/limit_ratio members: input series index and value.
+  std::vector<std::pair<size_t, double>> members;
+  std::vector<double> values;  // quantile inputs
 };
 
 model::Labels GroupLabels(const model::Labels& ls, const parser::AggregateExpr& e) {
@@ -184,8 +185,8 @@ double Quantile(double q, std::vector<double> values) {
 
 namespace {
 
-// The grouping of a plain aggregation (no per-sample key: not count_values; not a k-op,
-// whose members keep their own labels), computed once per evaluation. Each input series
+// The grouping of an aggregation whose key depends only on the series (all but
+// count_values), computed once per evaluation. Each input series
 // maps to a group slot; every step then only accumulates into slots by index, so no group
 // key is built or hashed per sample (upstream likewise caches the grouping per series).
 class SeriesGrouping {
@@ -214,11 +215,17 @@ struct Aggregator {
   Evaluator* ev;
   std::string count_values_label;
 
-  void EmitK(Group& g, double param, Vector* out) const {
-    std::vector<Sample>& v = g.samples;
+  // Emits the selected members of a k-op group; only those copy their series' labels.
+  void EmitK(Group& g, double param, const Matrix& in, int64_t ts, Vector* out) const {
+    using Member = std::pair<size_t, double>;
+    std::vector<Member>& v = g.members;
+    auto emit = [&](const Member& m) {
+      const Series& s = in[m.first];
+      out->push_back(Sample{s.metric, ts, m.second, nullptr, s.drop_name});
+    };
     if (e.op == AggregateOp::kLimitRatio) {
-      for (Sample& s : v) {
-        if (RatioSelects(param, s.metric)) out->push_back(std::move(s));
+      for (const Member& m : v) {
+        if (RatioSelects(param, in[m.first].metric)) emit(m);
       }
       return;
     }
@@ -226,16 +233,17 @@ struct Aggregator {
     if (k < 1) return;
     size_t n = std::min(v.size(), static_cast<size_t>(k));
     if (e.op == AggregateOp::kTopK) {
-      std::stable_sort(v.begin(), v.end(),
-                       [](const Sample& a, const Sample& b) { return ValueLess(b.f, a.f); });
+      std::stable_sort(v.begin(), v.end(), [](const Member& a, const Member& b) {
+        return ValueLess(b.second, a.second);
+      });
     } else if (e.op == AggregateOp::kBottomK) {
-      std::stable_sort(v.begin(), v.end(), [](const Sample& a, const Sample& b) {
-        if (std::isnan(a.f)) return false;
-        if (std::isnan(b.f)) return true;
-        return a.f < b.f;
+      std::stable_sort(v.begin(), v.end(), [](const Member& a, const Member& b) {
+        if (std::isnan(a.second)) return false;
+        if (std::isnan(b.second)) return true;
+        return a.second < b.second;
       });
     }
-    for (size_t i = 0; i < n; ++i) out->push_back(std::move(v[i]));
+    for (size_t i = 0; i < n; ++i) emit(v[i]);
   }
 
   double Finish(const Group& g, double param) const {
@@ -258,7 +266,6 @@ struct Aggregator {
   void Step(const Vector& in, double param, int64_t ts, Vector* out) const {
     std::unordered_map<std::string, size_t> index;
     std::vector<Group> groups;
-    const bool k_op = IsKOp(e.op);
     for (const Sample& s : in) {
       model::Labels key = GroupLabels(s.metric, e);
       if (e.op == AggregateOp::kCountValues) {
@@ -272,17 +279,9 @@ struct Aggregator {
       }
       Group& g = groups[it->second];
       g.drop_name = g.drop_name || s.drop_name;
-      if (k_op) {
-        g.samples.push_back(s);
-      } else {
-        Accumulate(e.op, &g, s.f, inserted);
-      }
+      Accumulate(e.op, &g, s.f, inserted);
     }
     for (Group& g : groups) {
-      if (k_op) {
-        EmitK(g, param, out);
-        continue;
-      }
       out->push_back(Sample{g.metric, ts, Finish(g, param), nullptr, g.drop_name});
     }
   }
@@ -324,9 +323,8 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
     }
     return p;
   };
-  if (IsKOp(e.op) || e.op == AggregateOp::kCountValues) {
-    // Members keep their own labels (k-ops) or the key depends on the value (count_values):
-    // group per step.
+  if (e.op == AggregateOp::kCountValues) {
+    // The group key depends on the value: group per step.
     return RangeEval({e.expr.get(), param}, [&](const auto& a, int64_t ts, Vector* out) {
       double p = step_param(param != nullptr ? (*a[1])[0].f : 0);
       agg.Step(*a[0], p, ts, out);
@@ -343,6 +341,7 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
   if (param != nullptr) params = EvalMatrix(*param);
   const SeriesGrouping grouping(in, e);
   const size_t num_groups = grouping.num_groups();
+  const bool k_op = IsKOp(e.op);
   // Bounds the slots held at once (group × block step) to a few MiB.
   constexpr size_t kMaxSlots = 16384;
   const size_t block = std::clamp<size_t>(kMaxSlots / std::max<size_t>(num_groups, 1), 1, 64);
@@ -373,7 +372,12 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
           g.drop_name = false;
         }
         g.drop_name = g.drop_name || in[k].drop_name;
-        Accumulate(e.op, &g, fl[c].f, first);
+        if (k_op) {
+          if (first) g.members.clear();
+          g.members.emplace_back(k, fl[c].f);
+        } else {
+          Accumulate(e.op, &g, fl[c].f, first);
+        }
       }
       cursors[k] = c;
     }
@@ -390,7 +394,11 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
       fill_block(ts, static_cast<size_t>(std::min<int64_t>(remaining, block)));
     }
     for (size_t gi : order[j]) {
-      const Group& g = slots[gi * block + j];
+      Group& g = slots[gi * block + j];
+      if (k_op) {
+        agg.EmitK(g, p, in, ts, out);
+        continue;
+      }
       out->push_back(Sample{grouping.metric(gi), ts, agg.Finish(g, p), nullptr, g.drop_name});
     }
     ++step;

@@ -80,8 +80,9 @@ class AggregateRangeTest : public ::testing::Test {
 bool SameFloat(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
 TEST_F(AggregateRangeTest, RangeStepsEqualInstantQueries) {
-  for (const std::string q : {"sum by (h) (m)", "avg without (s, g) (m)", "count(m)", "max(m)",
-                              "stddev by (h) (m)", "quantile by (h) (0.3, m)", "sum by (g) (m)"}) {
+  for (const std::string q :
+       {"sum by (h) (m)", "avg without (s, g) (m)", "count(m)", "max(m)", "stddev by (h) (m)",
+        "quantile by (h) (0.3, m)", "sum by (g) (m)", "topk by (h) (3, m)", "bottomk(5, m)"}) {
     SCOPED_TRACE(q);
     // Range results by label set, then step.
     std::map<std::string, std::map<int64_t, double>> range;
