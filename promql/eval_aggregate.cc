@@ -344,7 +344,11 @@ Matrix Evaluator::EvalAggregate(const parser::AggregateExpr& e) {
   const bool k_op = IsKOp(e.op);
   // Bounds the slots held at once (group × block step) to a few MiB.
   constexpr size_t kMaxSlots = 16384;
-  const size_t block = std::clamp<size_t>(kMaxSlots / std::max<size_t>(num_groups, 1), 1, 64);
+  // No more steps than the evaluation has (an instant query has one).
+  const int64_t num_steps = interval() > 0 ? (end() - start()) / interval() + 1 : 1;
+  const size_t block =
+      std::clamp<size_t>(kMaxSlots / std::max<size_t>(num_groups, 1), 1,
+                         static_cast<size_t>(std::clamp<int64_t>(num_steps, 1, 64)));
   std::vector<size_t> cursors(in.size(), 0);
   std::vector<Group> slots(num_groups * block);      // slot of (group g, block step j): g*block+j
   std::vector<int64_t> slot_step(slots.size(), -1);  // the step that last used a slot
