@@ -29,6 +29,14 @@ class ScrapeCache {
  public:
   static constexpr uint64_t kMetadataGrace = 10;
 
+  ScrapeCache() = default;
+  // The order vectors point into series_'s nodes: a copy would point into the original, while
+  // a move (a reloaded loop inheriting the cache) carries the nodes over.
+  ScrapeCache(const ScrapeCache&) = delete;
+  ScrapeCache& operator=(const ScrapeCache&) = delete;
+  ScrapeCache(ScrapeCache&&) = default;
+  ScrapeCache& operator=(ScrapeCache&&) = default;
+
   struct Entry {
     storage::SeriesRef ref = 0;
     model::Labels labels;  // final labels (after target labels and metric relabeling)
