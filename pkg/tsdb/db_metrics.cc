@@ -2,21 +2,9 @@
 
 #include <string>
 
+#include "pkg/tsdb/metric_builders.h"
+
 namespace kiln::tsdb {
-
-namespace {
-
-prometheus::Gauge& NewGauge(prometheus::Registry& r, const std::string& name,
-                            const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
-prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
-                                const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
-
-}  // namespace
 
 DBMetrics::DBMetrics(prometheus::Registry* registry)
     : own_registry_(registry ? nullptr : std::make_shared<prometheus::Registry>()),

@@ -2,20 +2,11 @@
 
 #include <string>
 
+#include "pkg/tsdb/metric_builders.h"
+
 namespace kiln::tsdb {
 
 namespace {
-
-prometheus::Gauge& NewGauge(prometheus::Registry& r, const std::string& name,
-                            const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-
-prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
-                                const std::string& help, bool float_type = false) {
-  auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(r);
-  return float_type ? family.Add({{"type", "float"}}) : family.Add({});
-}
 
 // Upstream's summaries have no quantiles: only _sum and _count.
 prometheus::Summary& NewSummary(prometheus::Registry& r, const std::string& name,

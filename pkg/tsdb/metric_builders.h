@@ -1,0 +1,25 @@
+// Registering one unlabelled series of a metric family, shared by the head's and the DB's
+// metrics (each registers dozens of Prometheus's prometheus_tsdb_* names).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+namespace kiln::tsdb {
+
+inline prometheus::Gauge& NewGauge(prometheus::Registry& r, const std::string& name,
+                                   const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+// `float_type` adds upstream's {type="float"} label (samples vs histograms counters).
+inline prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
+                                       const std::string& help, bool float_type = false) {
+  auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(r);
+  return float_type ? family.Add({{"type", "float"}}) : family.Add({});
+}
+
+}  // namespace kiln::tsdb
