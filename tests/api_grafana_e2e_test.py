@@ -12,17 +12,15 @@ reworded one, the case says why and Kiln must give the 3.x text. Prints one line
 Usage: api_grafana_e2e_test.py --build-dir BUILD
 """
 
-import argparse
 import datetime
 import json
 import math
 import re
-import sys
 
 import yaml
 
 import api_pair
-from api_pair import http_call
+from e2e_lib import http_call
 
 REL = 1e-9
 
@@ -473,12 +471,5 @@ def main_with(pair):
     return 1 if failed else 0
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    return api_pair.run(main_with, args.build_dir, "kiln-api-grafana-")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    api_pair.main(main_with, "kiln-api-grafana-")

@@ -8,22 +8,15 @@ for every raw sample up to `Pair.sync_ms`; queries at or before that time see th
 on both sides.
 """
 
-import gzip
-import http.server
 import json
 import math
 import os
-import shutil
+import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import e2e_lib as e2e
-
-PROMETHEUS = "/usr/bin/prometheus"
-PROMTOOL = "/usr/bin/promtool"
+from e2e_lib import PROMETHEUS, PROMTOOL, get_json
 
 
 class FixtureExporter:
@@ -33,27 +26,8 @@ class FixtureExporter:
     def __init__(self):
         self.scrapes = 0
         self.lock = threading.Lock()
-        exporter = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path != "/metrics":
-                    self.send_error(404)
-                    return
-                body = exporter.render().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.pages = e2e.PageServer({"/metrics": lambda: (self.render(), e2e.TEXT_FORMAT)})
+        self.port = self.pages.port
 
     def render(self):
         with self.lock:
@@ -88,48 +62,7 @@ class FixtureExporter:
         return "\n".join(lines) + "\n"
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def http_call(base, path, params=(), method="GET", timeout=30, gzip_ok=False):
-    """Sends one API request; `params` is a list of (name, value) pairs, sent in the URL for
-    GET and as a form body for POST. With gzip_ok the request says Accept-Encoding: gzip (as
-    Go's HTTP client, and so Grafana's backend, does) and a gzipped answer is decoded.
-    Returns (HTTP status, body text, Content-Type, Content-Encoding)."""
-    query = urllib.parse.urlencode(list(params))
-    url = base + path
-    data = None
-    if method == "GET":
-        if query:
-            url += "?" + query
-    else:
-        data = query.encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if method != "GET":
-        req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    if gzip_ok:
-        req.add_header("Accept-Encoding", "gzip")
-
-    def answer(status, r):
-        body = r.read()
-        encoding = r.headers.get("Content-Encoding", "")
-        if encoding == "gzip":
-            body = gzip.decompress(body)
-        return status, body.decode(), r.headers.get("Content-Type", ""), encoding
-
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return answer(r.status, r)
-    except urllib.error.HTTPError as e:
-        return answer(e.code, e)
-
-
-def get_json(base, path, params=()):
-    status, body, _, _ = http_call(base, path, params)
-    if status != 200:
-        raise AssertionError(f"{base}{path} {params}: HTTP {status}: {body[:500]}")
-    return json.loads(body)["data"]
+        self.pages.stop()
 
 
 def quietest_phase(timestamps_ms):
@@ -155,7 +88,7 @@ class Pair:
         self.phase_ms = None  # evaluation times are phase_ms + k * 500 ms
         self.first_ms = None  # the first scrape's timestamp
 
-    def start(self, min_seconds=25, timeout=90):
+    def start(self, min_seconds=25, timeout=120):
         self.exporter = FixtureExporter()
         self.kiln = e2e.kiln(self.build_dir, os.path.join(self.work, "kiln-data"),
                              os.path.join(self.work, "kiln.log"))
@@ -179,20 +112,17 @@ remote_write:
                                    os.path.join(self.work, "prometheus.log"))
         # A second Kiln scrapes the same target itself, for what only scrapes produce
         # (per-target metadata): same job, same instance label as Prometheus's.
-        scrape_config = os.path.join(self.work, "scraper", "prometheus.yml")
-        os.makedirs(os.path.dirname(scrape_config))
-        with open(config) as src, open(scrape_config, "w") as dst:
-            dst.write(src.read().split("remote_write:")[0])
-        self.scraper = e2e.Server(
-            [os.path.join(self.build_dir, "bin", "kiln"), f"--config.file={scrape_config}",
-             f"--storage.tsdb.path={os.path.join(self.work, 'scraper', 'data')}",
-             "--web.listen-address=127.0.0.1:{port}"],
-            os.path.join(self.work, "scraper", "kiln.log"))
+        with open(config) as src:
+            scrape_config = e2e.write_file(os.path.join(self.work, "scraper", "prometheus.yml"),
+                                           src.read().split("remote_write:")[0])
+        self.scraper = e2e.kiln(self.build_dir, os.path.join(self.work, "scraper", "data"),
+                                os.path.join(self.work, "scraper", "kiln.log"),
+                                config=scrape_config, receiver=False)
         self.prom.wait_ready()
         self.scraper.wait_ready()
-        began = time.time()
-        while time.time() - began < min_seconds:
-            time.sleep(1)
+        # The data the cases query: at least min_seconds of scrapes (a span, not a guess at
+        # speed; _wait_in_sync then polls until Kiln holds all of it).
+        time.sleep(min_seconds)
         self.sync_ms = self._wait_in_sync(timeout)
         return self
 
@@ -252,22 +182,15 @@ remote_write:
             self.exporter.stop()
 
 
-def run(main_fn, build_dir, prefix):
-    """Skips when Debian's Prometheus is missing; otherwise runs main_fn(pair) on a started
-    pair and cleans up."""
-    if not os.path.exists(PROMETHEUS) or not os.path.exists(PROMTOOL):
-        print("SKIP: Debian's prometheus package is not installed")
-        return e2e.SKIP
-    work = e2e.tempdir(prefix)
-    pair = Pair(build_dir, work)
-    try:
-        pair.start()
-        return main_fn(pair)
-    except BaseException:
-        print(f"work dir kept: {work}")
-        work = None
-        raise
-    finally:
-        pair.stop()
-        if work:
-            shutil.rmtree(work, ignore_errors=True)
+def main(main_fn, prefix):
+    """The test's entry point (e2e_lib.main): skips when Debian's Prometheus is missing,
+    otherwise runs main_fn(pair) on a started pair and cleans up; exits with its code."""
+    def body(args, work):
+        pair = Pair(args.build_dir, work)
+        try:
+            pair.start()
+            return main_fn(pair)
+        finally:
+            pair.stop()
+
+    sys.exit(e2e.main(body, prefix, needs=(PROMETHEUS, PROMTOOL)))

@@ -9,10 +9,8 @@ address removed, and -o json output parsed. Prints one line per case and "N pass
 Usage: api_promtool_e2e_test.py --build-dir BUILD
 """
 
-import argparse
 import json
 import subprocess
-import sys
 
 import api_pair
 
@@ -95,12 +93,5 @@ def main_with(pair):
     return 1 if failed else 0
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    return api_pair.run(main_with, args.build_dir, "kiln-api-promtool-")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    api_pair.main(main_with, "kiln-api-promtool-")

@@ -3,14 +3,13 @@
 config in pkg/config/testdata (exit code, Checking/SUCCESS layout), except where Prometheus
 3.x, which Kiln follows, differs from 2.42 — each such file named below with the reason."""
 
-import argparse
 import glob
 import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import e2e_lib as e2e
+from e2e_lib import PROMTOOL, ROOT
 
 # file name -> (kiln's exit code, why it differs from 2.42)
 DIFFERS_IN_3X = {
@@ -24,22 +23,15 @@ def run(argv):
     return r.returncode, r.stdout, r.stderr
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    if not os.path.exists("/usr/bin/promtool"):
-        print("SKIP: promtool not installed")
-        return 77
-    kilntool = os.path.join(args.build_dir, "bin", "kilntool")
+def check_all(args, work):
     files = sorted(glob.glob(os.path.join(ROOT, "pkg/config/testdata/**/*.yml"), recursive=True))
     files.append("/etc/prometheus/prometheus.yml")
     passed = failed = 0
     for f in files:
         if not os.path.exists(f):
             continue
-        p_rc, p_out, _ = run(["/usr/bin/promtool", "check", "config", f])
-        k_rc, k_out, k_err = run([kilntool, "check", "config", f])
+        p_rc, p_out, _ = run([PROMTOOL, "check", "config", f])
+        k_rc, k_out, k_err = run([args.kilntool, "check", "config", f])
         want_rc = DIFFERS_IN_3X.get(os.path.basename(f), (p_rc, ""))[0]
         ok = k_rc == want_rc
         # Same stdout layout: promtool's and kilntool's "Checking"/"SUCCESS" lines.
@@ -56,4 +48,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(check_all, "kiln-check-config-", needs=(PROMTOOL,)))

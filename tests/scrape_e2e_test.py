@@ -23,23 +23,16 @@ Checks, each against Prometheus's answer:
 Usage: scrape_e2e_test.py --build-dir BUILD [--duration SECONDS]
 """
 
-import argparse
-import http.server
-import json
 import math
 import os
-import shutil
 import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
 from decimal import Decimal
 
 import e2e_lib as e2e
+from e2e_lib import NODE_EXPORTER, PROMETHEUS, get_json
 
-NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
-PROMETHEUS = "/usr/bin/prometheus"
 INTERVAL_S = 2
 
 
@@ -51,37 +44,13 @@ class Fixture:
         self.lock = threading.Lock()
         self.with_vanishing = True
         self.timestamp_ms = timestamp_ms
-        fixture = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                path = urllib.parse.urlparse(self.path).path
-                if path == "/metrics":
-                    body, ctype = fixture.text_page(), "text/plain; version=0.0.4; charset=utf-8"
-                elif path == "/om":
-                    body = fixture.openmetrics_page()
-                    ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                else:
-                    self.send_error(404)
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        om = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        self.pages = e2e.PageServer({"/metrics": lambda: (self.text_page(), e2e.TEXT_FORMAT),
+                                     "/om": lambda: (self.openmetrics_page(), om)})
+        self.port = self.pages.port
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.pages.stop()
 
     def vanish(self):
         with self.lock:
@@ -268,14 +237,6 @@ scrape_configs:
 """)
 
 
-def get_json(url, path, **params):
-    q = urllib.parse.urlencode(params, doseq=True)
-    with urllib.request.urlopen(f"{url}{path}?{q}", timeout=30) as r:
-        doc = json.load(r)
-    assert doc.get("status") == "success", f"{url}{path}: {doc}"
-    return doc["data"]
-
-
 def go_float(text):
     """Prometheus 3's float format for le/quantile values (Go's 'g' shortest, ".0" appended to
     integers): 1 → 1.0, 0.5 → 0.5, 1e+06, +Inf."""
@@ -415,10 +376,8 @@ def check_staleness(prom, kiln, fixture):
     flipped = time.time()
     # Wait for each one's next scrape of the fixture, seen through its `up` sample, which is
     # committed together with that scrape's stale markers.
-    deadline = time.time() + 10 * INTERVAL_S
-    while time.time() < deadline and not all(scrape_times_after(u, instance, flipped)
-                                              for u in (prom, kiln)):
-        time.sleep(0.2)
+    e2e.wait_until(lambda: all(scrape_times_after(u, instance, flipped) for u in (prom, kiln)),
+                   60, f"a scrape of {instance} by both since the drop")
     for name, url in (("prometheus", prom), ("kiln", kiln)):
         after = scrape_times_after(url, instance, flipped)
         assert after, f"{name}: no scrape of {instance} since the drop"
@@ -431,35 +390,25 @@ def check_staleness(prom, kiln, fixture):
     print("staleness: the vanished series answers nothing from the next scrape on, in both")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--duration", type=float, default=60)
-    args = ap.parse_args()
-    for binary in (PROMETHEUS, NODE_EXPORTER):
-        if not os.path.exists(binary):
-            print(f"SKIP: {binary} is not installed")
-            return e2e.SKIP
-    work = e2e.tempdir("kiln-scrape-e2e-")
-    servers = []
+def compare_scrapes(args, work):
     fixture = Fixture(timestamp_ms=int(time.time() * 1000) - 10_000)
+    # Bound but not listening: the target is down for both, and no other process can start
+    # listening there during the run.
+    dead, dead_port = e2e.reserved_port()
     try:
         node = e2e.Server([NODE_EXPORTER, "--web.listen-address=127.0.0.1:{port}"],
-                          os.path.join(work, "node.log"))
-        servers.append(node)
-        dead_port = e2e.free_port()  # nothing listens there: the target is down for both
+                          os.path.join(work, "node.log"), probe=e2e.answers_200("/metrics"))
+        node.wait_ready()  # its port is final once it answers
         config = os.path.join(work, "prometheus.yml")
         write_config(config, node.port, fixture.port, dead_port)
-        prom = e2e.prometheus(os.path.join(work, "prom-data"), config, os.path.join(work, "prom.log"))
-        servers.append(prom)
-        kiln = e2e.Server([os.path.join(args.build_dir, "bin", "kiln"), f"--config.file={config}",
-                           f"--storage.tsdb.path={os.path.join(work, 'kiln-data')}",
-                           "--web.listen-address=127.0.0.1:{port}"], os.path.join(work, "kiln.log"))
-        servers.append(kiln)
+        prom = e2e.prometheus(os.path.join(work, "prom-data"), config,
+                              os.path.join(work, "prom.log"))
+        kiln = e2e.kiln(args.build_dir, os.path.join(work, "kiln-data"),
+                        os.path.join(work, "kiln.log"), config=config, receiver=False)
         prom.wait_ready()
         kiln.wait_ready()
         start = time.time()
-        time.sleep(args.duration)
+        time.sleep(args.duration)  # the span both scrape for, not a guess at speed
         end = time.time()
         failures = 0
         for check in (lambda: check_targets(prom.url, kiln.url),
@@ -472,20 +421,17 @@ def main():
             except AssertionError as e:
                 failures += 1
                 print(f"FAIL: {e}")
-        for s in servers:
+        for s in (node, prom, kiln):
             s.stop()
         if failures:
-            with open(kiln.log_path) as f:
-                print(f"kiln log tail:\n{f.read()[-3000:]}")
             return 1
         print("scrape e2e: 5 passed, 0 failed")
         return 0
     finally:
-        for s in servers:
-            s.stop()
         fixture.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        dead.close()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(compare_scrapes, "kiln-scrape-e2e-", needs=(PROMETHEUS, NODE_EXPORTER),
+                      add_args=lambda ap: ap.add_argument("--duration", type=float, default=60)))

@@ -16,39 +16,21 @@ Prometheus 2.42 on the same data directories.
 Usage: storage_e2e_test.py --build-dir BUILD
 """
 
-import argparse
 import json
-import math
 import os
 import random
 import shutil
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 
 import e2e_lib as e2e
-
-PROMTOOL = "/usr/bin/promtool"
+from e2e_lib import PROMTOOL, diff
 MIN = 60 * 1000
 HOUR = 60 * MIN
 # Sample timestamps sit 7 s off the query grid: Kiln follows Prometheus 3's left-open range
 # selectors, 2.42 includes a sample exactly at t - range; off-grid samples make both agree.
 SKEW = 7000
-
-
-def diff(what, want, got):
-    missing = sorted(want - got)[:5]
-    extra = sorted(got - want)[:5]
-    return (f"{what}: {len(want)} expected, {len(got)} got; "
-            f"missing e.g. {missing}; extra e.g. {extra}")
-
-
-def ack_all(url, batches):
-    for b in batches:
-        status, text = e2e.send(url, b)
-        assert status // 100 == 2, f"remote_write answered {status}: {text}"
 
 
 def series_labels(n, name_prefix):
@@ -116,12 +98,9 @@ def write_openmetrics(path, labels, start_ms, end_ms, step_ms, seed):
 
 
 def query_range(url, query, start_ms, end_ms, step_s):
-    params = urllib.parse.urlencode({"query": query, "start": f"{start_ms / 1000:.3f}",
-                                     "end": f"{end_ms / 1000:.3f}", "step": str(step_s)})
-    with urllib.request.urlopen(f"{url}/api/v1/query_range?{params}", timeout=60) as r:
-        body = json.loads(r.read())
-    assert body["status"] == "success", f"{query}: {body}"
-    return sorted(body["data"]["result"], key=lambda s: json.dumps(s["metric"], sort_keys=True))
+    data = e2e.get_json(url, "/api/v1/query_range", query=query, start=f"{start_ms / 1000:.3f}",
+                        end=f"{end_ms / 1000:.3f}", step=str(step_s))
+    return sorted(data["result"], key=lambda s: json.dumps(s["metric"], sort_keys=True))
 
 
 def first_difference(got, want):
@@ -150,18 +129,12 @@ def compare_queries(kiln_url, prom_url, queries, start_ms, end_ms, step_s, what)
 
 
 def metric(url, name):
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split(" ")[1])
-    return math.nan
+    value = e2e.self_metric(url, name)
+    return 0.0 if value is None else value
 
 
 def prometheus_config(work):
-    config = os.path.join(work, "prom.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    return config
+    return e2e.minimal_config(work, "prom.yml")
 
 
 def test_prometheus_dir_in_kiln(args, work, now):
@@ -181,11 +154,9 @@ def test_prometheus_dir_in_kiln(args, work, now):
                                         seed=12))
     srv = e2e.prometheus(data, prometheus_config(work), os.path.join(work, "prom-write.log"))
     srv.wait_ready()
-    ack_all(srv.url, batches)
-    deadline = time.time() + 60
-    while metric(srv.url, "prometheus_tsdb_compactions_total") < 1 and time.time() < deadline:
-        time.sleep(0.5)
-    assert metric(srv.url, "prometheus_tsdb_compactions_total") >= 1, "Prometheus did not compact"
+    e2e.ack_all(srv.url, batches)
+    e2e.wait_until(lambda: metric(srv.url, "prometheus_tsdb_compactions_total") >= 1, 180,
+                   "Prometheus compacting its head", interval=0.5)
     srv.kill9()  # Kiln must also cope with a WAL Prometheus did not close
     want |= e2e.expected_set(batches)
     blocks = [d for d in os.listdir(data) if os.path.exists(os.path.join(data, d, "meta.json"))]
@@ -230,24 +201,30 @@ def test_kiln_blocks_in_promtool(args, work, now):
     kiln = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln-write.log"),
                     extra=["--storage.tsdb.min-block-duration=20m"])
     kiln.wait_ready()
-    ack_all(kiln.url, batches)
-    # 3h of samples with 20m blocks: head blocks every 20m, merged into 1h blocks.
-    deadline = time.time() + 60
-    while metric(kiln.url, "prometheus_tsdb_compactions_total") < 6 and time.time() < deadline:
-        time.sleep(0.2)
-    # Then until the cycle is over (the count stays put), so the level merges happened too.
-    compactions = metric(kiln.url, "prometheus_tsdb_compactions_total")
-    while time.time() < deadline:
+    e2e.ack_all(kiln.url, batches)
+    # 3h of samples with 20m blocks: head blocks every 20m (at least 6 compactions), merged
+    # into 1h blocks (fewer than the nine 20m blocks loaded), and the head truncated. Polled
+    # until all three hold: a busy machine only makes the cycle take longer.
+    state = {}
+
+    def compacted_and_merged():
+        state.update((k, metric(kiln.url, "prometheus_tsdb_" + k)) for k in
+                     ("compactions_total", "blocks_loaded", "head_truncations_total"))
+        return (state["compactions_total"] >= 6 and 0 < state["blocks_loaded"] < 9 and
+                state["head_truncations_total"] >= 1)
+
+    e2e.wait_until(compacted_and_merged, 180,
+                   lambda: f"kiln's head blocks compacted and merged: {state}")
+    # Best effort, asserting nothing: let a merge in progress finish (the count stays put
+    # for a second) so the kill lands between compactions as a rule; one landing mid-merge
+    # is a crash Kiln must survive anyway.
+    compactions = state["compactions_total"]
+    for _ in range(30):
         time.sleep(1)
         now_count = metric(kiln.url, "prometheus_tsdb_compactions_total")
         if now_count == compactions:
             break
         compactions = now_count
-    assert compactions >= 6, f"kiln compacted only {compactions} times:\n{kiln.read_log()[-3000:]}"
-    loaded = metric(kiln.url, "prometheus_tsdb_blocks_loaded")
-    assert loaded < 9, f"nine 20m head blocks should have been merged, {loaded} loaded"
-    truncations = metric(kiln.url, "prometheus_tsdb_head_truncations_total")
-    assert truncations >= 1, "kiln never truncated its head"
     kiln.kill9()
     want = e2e.expected_set(batches)
 
@@ -292,25 +269,13 @@ def test_kiln_blocks_in_promtool(args, work, now):
           f"and restart ({int(compactions)} compactions); {points} points identical to Prometheus")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    args.kilntool = os.path.join(args.build_dir, "bin", "kilntool")
-    if not os.path.exists("/usr/bin/prometheus") or not os.path.exists(PROMTOOL):
-        print("SKIP: Debian's prometheus package is not installed")
-        return e2e.SKIP
-    work = e2e.tempdir("kiln-storage-e2e-")
+def run(args, work):
     # Whole minutes, so query steps line up with sample timestamps the same way each run.
     now = int(time.time()) // 60 * 60 * 1000
-    try:
-        test_prometheus_dir_in_kiln(args, work, now)
-        test_kiln_blocks_in_promtool(args, work, now)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    test_prometheus_dir_in_kiln(args, work, now)
+    test_kiln_blocks_in_promtool(args, work, now)
     print("storage e2e: 2 passed, 0 failed")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(run, "kiln-storage-e2e-", needs=(e2e.PROMETHEUS, PROMTOOL)))

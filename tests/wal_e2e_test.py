@@ -13,31 +13,20 @@
 Usage: wal_e2e_test.py --build-dir BUILD
 """
 
-import argparse
 import glob
 import os
 import shutil
 import sys
 
 import e2e_lib as e2e
-
-PROMTOOL = "/usr/bin/promtool"
-
-
-def ack_all(url, batches):
-    acked = []
-    for b in batches:
-        status, text = e2e.send(url, b)
-        assert status // 100 == 2, f"remote_write answered {status}: {text}"
-        acked.append(b)
-    return acked
+from e2e_lib import PROMTOOL, diff
 
 
 def test_kiln_to_promtool(args, work):
     data = os.path.join(work, "kiln-data")
     srv = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln1.log"))
     srv.wait_ready()
-    acked = ack_all(srv.url, list(e2e.random_batches(seed=1, n_requests=60)))
+    acked = e2e.ack_all(srv.url, list(e2e.random_batches(seed=1, n_requests=60)))
     srv.kill9()
     want = e2e.expected_set(acked)
     got_promtool = e2e.dump(PROMTOOL, data)
@@ -48,7 +37,7 @@ def test_kiln_to_promtool(args, work):
     # Kiln restarts on its own WAL after kill -9 and keeps serving writes.
     srv = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln2.log"))
     srv.wait_ready()
-    more = ack_all(srv.url, list(e2e.random_batches(seed=2, n_requests=5,
+    more = e2e.ack_all(srv.url, list(e2e.random_batches(seed=2, n_requests=5,
                                                     start_ms=max(t for _, _, t in want) + 1000)))
     assert srv.stop() == 0, "kiln did not exit cleanly on SIGTERM"
     want |= e2e.expected_set(more)
@@ -60,12 +49,9 @@ def test_kiln_to_promtool(args, work):
 
 def test_prometheus_to_kilntool(args, work):
     data = os.path.join(work, "prom-data")
-    config = os.path.join(work, "prom.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    srv = e2e.prometheus(data, config, os.path.join(work, "prom.log"))
+    srv = e2e.prometheus(data, e2e.minimal_config(work, "prom.yml"), os.path.join(work, "prom.log"))
     srv.wait_ready()
-    acked = ack_all(srv.url, list(e2e.random_batches(seed=3, n_requests=40)))
+    acked = e2e.ack_all(srv.url, list(e2e.random_batches(seed=3, n_requests=40)))
     srv.kill9()
     want = e2e.expected_set(acked)
     got_promtool = e2e.dump(PROMTOOL, data)
@@ -157,31 +143,12 @@ def test_fault_injection(args, work):
               f"all {len(must_keep)} acknowledged before the damage")
 
 
-def diff(what, want, got):
-    missing = sorted(want - got)[:5]
-    extra = sorted(got - want)[:5]
-    return (f"{what}: {len(want)} expected, {len(got)} got; "
-            f"missing e.g. {missing}; extra e.g. {extra}")
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    args.kilntool = os.path.join(args.build_dir, "bin", "kilntool")
-    if not os.path.exists("/usr/bin/prometheus") or not os.path.exists(PROMTOOL):
-        print("SKIP: Debian's prometheus package is not installed")
-        return e2e.SKIP
-    work = e2e.tempdir("kiln-wal-e2e-")
-    try:
-        test_kiln_to_promtool(args, work)
-        test_prometheus_to_kilntool(args, work)
-        test_fault_injection(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def run(args, work):
+    test_kiln_to_promtool(args, work)
+    test_prometheus_to_kilntool(args, work)
+    test_fault_injection(args, work)
     print("wal e2e: 3 passed, 0 failed")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(run, "kiln-wal-e2e-", needs=(e2e.PROMETHEUS, PROMTOOL)))

@@ -9,21 +9,16 @@ must be identical. The protobuf exposition is compared the same way (each family
 for byte, its metrics as a sorted list of encoded messages). Finally a third Prometheus scrapes
 Kiln's /federate (honor_labels) and must hold exactly the federated series and values."""
 
-import argparse
-import json
 import math
 import os
-import shutil
 import struct
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib  # noqa: E402
-import promwrite  # noqa: E402
+import e2e_lib as e2e
+import promwrite
+from e2e_lib import PROMETHEUS
 
 STALE = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 PREFIX = "/pfx"
@@ -73,28 +68,9 @@ def fixture(now):
     ]
 
 
-def start(argv, log_path):
-    srv = e2e_lib.Server(argv, log_path)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if srv.proc.poll() is not None:
-            raise AssertionError(f"exited with {srv.proc.returncode}:\n{srv.read_log()}")
-        try:
-            with urllib.request.urlopen(srv.url + PREFIX + "/-/ready", timeout=2) as r:
-                if r.status == 200:
-                    return srv
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"not ready:\n{srv.read_log()}")
-
-
 def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=30) as r:
-            return r.status, r.headers.get("Content-Type"), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type"), e.read().decode()
+    r = e2e.request(url)
+    return r.status, r.headers.get("Content-Type"), r.body.decode()
 
 
 PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
@@ -102,9 +78,8 @@ PROTO_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.Metr
 
 
 def get_raw(url, accept):
-    req = urllib.request.Request(url, headers={"Accept": accept})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.status, r.headers.get("Content-Type"), r.read()
+    r = e2e.request(url, headers={"Accept": accept})
+    return r.status, r.headers.get("Content-Type"), r.body
 
 
 def varint(buf, i):
@@ -177,140 +152,127 @@ def canonical(body):
     return "".join(out)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    kiln_bin = os.path.join(args.build_dir, "bin", "kiln")
-    if not os.path.exists("/usr/bin/prometheus") or not os.path.exists(kiln_bin):
-        print("SKIP: needs /usr/bin/prometheus and kiln")
-        return e2e_lib.SKIP
+def federate_url(srv, matchers):
+    return srv.url + PREFIX + "/federate?" + "&".join("match[]=" + urllib.parse.quote(m)
+                                                      for m in matchers)
 
-    tmp = e2e_lib.tempdir("kiln_web_federate_")
-    cfg = os.path.join(tmp, "prometheus.yml")
-    with open(cfg, "w") as f:
-        f.write(CONFIG)
+
+def compare_answers(prom, kiln, failures):
+    """The same match[] sets, text and protobuf, asked of both; unprefixed and POST too."""
+    nonempty = 0
+    for q in QUERIES:
+        want, got = get(federate_url(prom, q)), get(federate_url(kiln, q))
+        if want[2]:
+            nonempty += 1
+        if (want[0], want[1], canonical(want[2])) != (got[0], got[1], canonical(got[2])):
+            failures.append(f"match[]={q}:\n  prometheus {want[0]} {want[1]}\n{want[2]}"
+                            f"  kiln       {got[0]} {got[1]}\n{got[2]}")
+        else:
+            print(f"ok  {want[0]} match[]={q} ({want[2].count(chr(10))} lines)")
+    # The comparison must not pass vacuously.
+    assert nonempty >= 6, f"only {nonempty} non-empty answers"
+    # The protobuf exposition (Accept as Prometheus's own scraper sends it).
+    for q in QUERIES[:5]:
+        want = get_raw(federate_url(prom, q), PROTO_ACCEPT)
+        got = get_raw(federate_url(kiln, q), PROTO_ACCEPT)
+        if (want[0], want[1], proto_families(want[2])) != (got[0], got[1], proto_families(got[2])):
+            failures.append(f"protobuf match[]={q}:\n  prometheus {want[:2]} {want[2]!r}\n"
+                            f"  kiln       {got[:2]} {got[2]!r}")
+        else:
+            print(f"ok  protobuf match[]={q} ({len(proto_families(want[2]))} families, "
+                  f"{len(want[2])} bytes)")
+    # Unprefixed and POST requests: same status on both.
+    for path, data in [("/federate?match[]=fed_a", None), (PREFIX + "/federate", b"match[]=fed_a")]:
+        method = "POST" if data else "GET"
+        codes = [e2e.request(srv.url + path, method, data).status for srv in (prom, kiln)]
+        if codes[0] != codes[1]:
+            failures.append(f"{method} {path}: prometheus {codes[0]}, kiln {codes[1]}")
+        else:
+            print(f"ok  {codes[0]} {method} {path}")
+
+
+def federated_series(kiln):
+    """{sorted label pairs: value} a Prometheus scraping Kiln's /federate must end up with."""
+    expected = {}
+    for line in get(federate_url(kiln, ['{__name__=~"fed_.*"}']))[2].splitlines():
+        if line.startswith("#"):
+            continue
+        name, _, rest = line.partition("{")
+        labels_part, _, tail = rest.rpartition("} ")
+        labels = dict(parse_labels(labels_part))
+        # instance="" keeps the scraper's instance label off; a missing job gets the
+        # scrape job's name (honor_labels keeps only what the exposition carries).
+        labels = {k: v for k, v in labels.items() if v != ""}
+        labels.setdefault("job", "federate")
+        labels["__name__"] = name
+        expected[tuple(sorted(labels.items()))] = tail.split(" ")[0]
+    return expected
+
+
+def check_federating_prometheus(kiln, tmp, failures):
+    """The real use: a Prometheus scrapes Kiln's /federate (honor_labels, as the federation
+    docs configure it) and ends up with the same series and values."""
+    fed_cfg = e2e.write_file(
+        os.path.join(tmp, "federating.yml"),
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: federate\n"
+        "    honor_labels: true\n    metrics_path: /pfx/federate\n"
+        "    params:\n      'match[]': ['{__name__=~\"fed_.*\"}']\n"
+        f"    static_configs:\n      - targets: ['127.0.0.1:{kiln.port}']\n")
+    global_prom = e2e.prometheus(f"{tmp}/global", fed_cfg, os.path.join(tmp, "global.log"),
+                                 receiver=False)
+    try:
+        global_prom.wait_ready()
+        want = {"fed_a", "fed_b", "fed_e", "fed_f", "fed_g"}
+        seen = {}
+
+        def scraped_all_names():
+            seen.clear()
+            for r in e2e.get_json(global_prom.url, "/api/v1/query",
+                                  query='{__name__=~"fed_.*"}')["result"]:
+                seen[tuple(sorted(r["metric"].items()))] = r["value"][1]
+            return {dict(k)["__name__"] for k in seen} == want
+
+        # Polled: Prometheus waits a few seconds before its first scrape, longer when busy.
+        e2e.wait_until(scraped_all_names, 120,
+                       lambda: f"federating Prometheus holds {sorted(seen)}", interval=0.5)
+    finally:
+        global_prom.stop()
+    # Same series as Kiln federates (external labels included), same values.
+    expected = federated_series(kiln)
+    missing = set(expected) - set(seen)
+    wrong = {k for k in set(expected) & set(seen) if not same_value(expected[k], seen[k])}
+    if missing or wrong or len(seen) != len(expected):
+        failures.append(f"federating Prometheus: missing {missing}, unexpected "
+                        f"{set(seen) - set(expected)}, wrong {wrong}, "
+                        f"seen {len(seen)} of {len(expected)}")
+    else:
+        print(f"ok  a federating Prometheus 2.42 ingested Kiln's /federate "
+              f"({len(seen)} series, values equal)")
+
+
+def compare_federation(args, tmp):
+    cfg = e2e.write_file(os.path.join(tmp, "prometheus.yml"), CONFIG)
     common = [f"--config.file={cfg}", "--web.listen-address=127.0.0.1:{port}",
               "--web.enable-remote-write-receiver", f"--web.route-prefix={PREFIX}"]
-    prom = kiln = None
+    prom = e2e.Server([PROMETHEUS, *common, f"--storage.tsdb.path={tmp}/prom", "--log.level=warn"],
+                      os.path.join(tmp, "prom.log"), route_prefix=PREFIX)
+    kiln = e2e.Server([args.kiln, *common, f"--storage.tsdb.path={tmp}/kiln"],
+                      os.path.join(tmp, "kiln.log"), route_prefix=PREFIX)
+    prom.wait_ready()
+    kiln.wait_ready()
+    body = promwrite.encode_write_request(fixture(int(time.time() * 1000)))
+    for srv in (prom, kiln):
+        status = promwrite.post(srv.url + PREFIX + "/api/v1/write", body)
+        assert status[0] == 204, f"{srv.url}: remote write answered {status}"
     failures = []
-    try:
-        prom = start(["/usr/bin/prometheus", *common, f"--storage.tsdb.path={tmp}/prom",
-                      "--log.level=warn"], os.path.join(tmp, "prom.log"))
-        kiln = start([kiln_bin, *common, f"--storage.tsdb.path={tmp}/kiln"],
-                     os.path.join(tmp, "kiln.log"))
-        now = int(time.time() * 1000)
-        body = promwrite.encode_write_request(fixture(now))
-        for srv in (prom, kiln):
-            status = promwrite.post(srv.url + PREFIX + "/api/v1/write", body)
-            assert status[0] == 204, f"{srv.url}: remote write answered {status}"
-
-        nonempty = 0
-        for q in QUERIES:
-            qs = "&".join("match[]=" + urllib.parse.quote(m) for m in q)
-            want = get(prom.url + PREFIX + "/federate?" + qs)
-            got = get(kiln.url + PREFIX + "/federate?" + qs)
-            if want[2]:
-                nonempty += 1
-            if (want[0], want[1], canonical(want[2])) != (got[0], got[1], canonical(got[2])):
-                failures.append(f"match[]={q}:\n  prometheus {want[0]} {want[1]}\n{want[2]}"
-                                f"  kiln       {got[0]} {got[1]}\n{got[2]}")
-            else:
-                print(f"ok  {want[0]} match[]={q} ({want[2].count(chr(10))} lines)")
-        # The comparison must not pass vacuously.
-        assert nonempty >= 6, f"only {nonempty} non-empty answers"
-        # The protobuf exposition (Accept as Prometheus's own scraper sends it).
-        for q in QUERIES[:5]:
-            qs = "&".join("match[]=" + urllib.parse.quote(m) for m in q)
-            want = get_raw(prom.url + PREFIX + "/federate?" + qs, PROTO_ACCEPT)
-            got = get_raw(kiln.url + PREFIX + "/federate?" + qs, PROTO_ACCEPT)
-            if (want[0], want[1], proto_families(want[2])) != (got[0], got[1], proto_families(got[2])):
-                failures.append(f"protobuf match[]={q}:\n  prometheus {want[:2]} {want[2]!r}\n"
-                                f"  kiln       {got[:2]} {got[2]!r}")
-            else:
-                print(f"ok  protobuf match[]={q} ({len(proto_families(want[2]))} families, "
-                      f"{len(want[2])} bytes)")
-        # Unprefixed and POST requests: same status on both.
-        for path, data in [("/federate?match[]=fed_a", None), (PREFIX + "/federate", b"match[]=fed_a")]:
-            codes = []
-            for srv in (prom, kiln):
-                req = urllib.request.Request(srv.url + path, data=data)
-                try:
-                    with urllib.request.urlopen(req, timeout=10) as r:
-                        codes.append(r.status)
-                except urllib.error.HTTPError as e:
-                    codes.append(e.code)
-            if codes[0] != codes[1]:
-                failures.append(f"{'POST' if data else 'GET'} {path}: prometheus {codes[0]}, kiln {codes[1]}")
-            else:
-                print(f"ok  {codes[0]} {'POST' if data else 'GET'} {path}")
-
-        # The real use: a Prometheus scrapes Kiln's /federate (honor_labels, as the federation
-        # docs configure it) and ends up with the same series and values.
-        fed_cfg = os.path.join(tmp, "federating.yml")
-        with open(fed_cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: federate\n"
-                    "    honor_labels: true\n    metrics_path: /pfx/federate\n"
-                    "    params:\n      'match[]': ['{__name__=~\"fed_.*\"}']\n"
-                    f"    static_configs:\n      - targets: ['127.0.0.1:{kiln.port}']\n")
-        global_prom = e2e_lib.Server(["/usr/bin/prometheus", f"--config.file={fed_cfg}",
-                                      f"--storage.tsdb.path={tmp}/global",
-                                      "--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-                                     os.path.join(tmp, "global.log"))
-        try:
-            global_prom.wait_ready()
-            want = {"fed_a", "fed_b", "fed_e", "fed_f", "fed_g"}
-            deadline, seen = time.time() + 30, {}
-            while time.time() < deadline:
-                q = urllib.parse.quote('{__name__=~"fed_.*"}')
-                _, _, body = get(f"{global_prom.url}/api/v1/query?query={q}")
-                seen = {}
-                for r in json.loads(body)["data"]["result"]:
-                    m = dict(r["metric"])
-                    seen[tuple(sorted(m.items()))] = r["value"][1]
-                if {dict(k)["__name__"] for k in seen} == want:
-                    break
-                time.sleep(0.5)
-            # Same series as Kiln federates (external labels included), same values.
-            expected = {}
-            _, _, text = get(kiln.url + PREFIX + "/federate?match[]=" +
-                             urllib.parse.quote('{__name__=~"fed_.*"}'))
-            for line in text.splitlines():
-                if line.startswith("#"):
-                    continue
-                name, _, rest = line.partition("{")
-                labels_part, _, tail = rest.rpartition("} ")
-                labels = dict(parse_labels(labels_part))
-                # instance="" keeps the scraper's instance label off; a missing job gets the
-                # scrape job's name (honor_labels keeps only what the exposition carries).
-                labels = {k: v for k, v in labels.items() if v != ""}
-                labels.setdefault("job", "federate")
-                labels["__name__"] = name
-                expected[tuple(sorted(labels.items()))] = tail.split(" ")[0]
-            missing = set(expected) - set(seen)
-            wrong = {k for k in set(expected) & set(seen)
-                     if not same_value(expected[k], seen[k])}
-            if missing or wrong or len(seen) != len(expected):
-                failures.append(f"federating Prometheus: missing {missing}, unexpected "
-                                f"{set(seen) - set(expected)}, wrong {wrong}, "
-                                f"seen {len(seen)} of {len(expected)}")
-            else:
-                print(f"ok  a federating Prometheus 2.42 ingested Kiln's /federate "
-                      f"({len(seen)} series, values equal)")
-        finally:
-            global_prom.stop()
-    finally:
-        for srv in (prom, kiln):
-            if srv is not None:
-                srv.stop()
+    compare_answers(prom, kiln, failures)
+    check_federating_prometheus(kiln, tmp, failures)
     if failures:
         print("FAIL:\n" + "\n".join(failures))
-        print(f"(logs kept in {tmp})")
         return 1
-    shutil.rmtree(tmp, ignore_errors=True)
     print("PASS")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(compare_federation, "kiln-web-federate-", needs=(PROMETHEUS,)))

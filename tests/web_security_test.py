@@ -16,17 +16,14 @@ Status codes and the security-relevant headers must be identical. Then bad web c
 servers must refuse to start (non-zero exit), and Kiln's message must name the file and field.
 """
 
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib  # noqa: E402
+import e2e_lib as e2e
+from e2e_lib import PROMETHEUS, PROMTOOL
 
 HEADERS = ["www-authenticate", "content-type", "x-content-type-options", "x-frame-options",
            "strict-transport-security"]
@@ -80,29 +77,27 @@ def curl(url, ca, *extra):
     return 0, status, hdrs, body
 
 
-def wait_ready(srv, ca, auth, *extra):
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if srv.proc.poll() is not None:
-            raise AssertionError(f"exited with {srv.proc.returncode}:\n{srv.read_log()}")
-        rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/-/ready", ca, "-u", auth, *extra)
-        if rc == 0 and status == 200:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not ready:\n{srv.read_log()}")
+def start_pair(args, tmp, prom_cfg, web_config, tag, ca, auth, *curl_extra):
+    """Prometheus and Kiln on the same web config, ready once /-/ready answers 200 over TLS
+    with `auth` (and curl_extra, e.g. a client certificate)."""
+    def ready(srv):
+        rc, status, _, _ = curl(f"https://127.0.0.1:{srv.port}/-/ready", ca, "-u", auth,
+                                *curl_extra)
+        return rc == 0 and status == 200
+
+    flag = [f"--web.config.file={web_config}"]
+    servers = {
+        "prometheus": e2e.prometheus(f"{tmp}/p{tag}", prom_cfg, f"{tmp}/prom{tag}.log",
+                                     extra=flag, receiver=False, probe=ready),
+        "kiln": e2e.kiln(args.build_dir, f"{tmp}/k{tag}", f"{tmp}/kiln{tag}.log", extra=flag,
+                         config=prom_cfg, receiver=False, probe=ready),
+    }
+    for srv in servers.values():
+        srv.wait_ready()
+    return servers
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args = ap.parse_args()
-    kiln_bin = os.path.join(args.build_dir, "bin", "kiln")
-    for need in ("/usr/bin/prometheus", "/usr/bin/openssl", "/usr/bin/curl", kiln_bin):
-        if not os.path.exists(need):
-            print(f"SKIP: needs {need}")
-            return e2e_lib.SKIP
-
-    tmp = e2e_lib.tempdir("kiln_web_security_")
+def compare_security(args, tmp):
     make_pki(f"{tmp}/pki", "kiln-e2e-ca")
     make_pki(f"{tmp}/other", "other-ca")
     ca = f"{tmp}/pki/ca.crt"
@@ -112,20 +107,11 @@ def main():
                 "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
                 "    Strict-Transport-Security: max-age=31536000\n"
                 f"basic_auth_users:\n  alice: '{bcrypt_hash('s3cret')}'\n")
-    prom_cfg = e2e_lib.minimal_config(tmp)
+    prom_cfg = e2e.minimal_config(tmp)
     failures = []
     servers = {}
     try:
-        servers["prometheus"] = e2e_lib.Server(
-            ["/usr/bin/prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/p",
-             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web}",
-             "--log.level=warn"], f"{tmp}/prom.log")
-        servers["kiln"] = e2e_lib.Server(
-            [kiln_bin, f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/k",
-             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web}"],
-            f"{tmp}/kiln.log")
-        for srv in servers.values():
-            wait_ready(srv, ca, "alice:s3cret")
+        servers = start_pair(args, tmp, prom_cfg, web, "", ca, "alice:s3cret")
 
         cases = [
             ("no credentials", "/api/v1/query?query=1", []),
@@ -216,17 +202,8 @@ def main():
                 "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: pki/ca.crt\n")
     servers = {}
     try:
-        servers["prometheus"] = e2e_lib.Server(
-            ["/usr/bin/prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/p2",
-             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={mtls}",
-             "--log.level=warn"], f"{tmp}/prom2.log")
-        servers["kiln"] = e2e_lib.Server(
-            [kiln_bin, f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp}/k2",
-             "--web.listen-address=127.0.0.1:{port}", f"--web.config.file={mtls}"],
-            f"{tmp}/kiln2.log")
         own = ["--cert", f"{tmp}/pki/client.crt", "--key", f"{tmp}/pki/client.key"]
-        for srv in servers.values():
-            wait_ready(srv, ca, "x:y", *own)
+        servers = start_pair(args, tmp, prom_cfg, mtls, "2", ca, "x:y", *own)
         for name, extra, want_ok in [("client certificate from the CA", own, True),
                                      ("no client certificate", [], False),
                                      ("client certificate from another CA",
@@ -266,11 +243,11 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         codes = {}
-        for sname, argv in (("prometheus", ["/usr/bin/prometheus", "--log.level=warn"]),
-                            ("kiln", [kiln_bin])):
+        for sname, argv in (("prometheus", [PROMETHEUS, "--log.level=warn"]),
+                            ("kiln", [args.kiln])):
             r = subprocess.run([*argv, f"--config.file={prom_cfg}",
                                 f"--storage.tsdb.path={tmp}/{sname}_bad",
-                                f"--web.listen-address=127.0.0.1:{e2e_lib.free_port()}",
+                                "--web.listen-address=127.0.0.1:0",
                                 f"--web.config.file={path}"],
                                capture_output=True, text=True, timeout=30)
             codes[sname] = (r.returncode, r.stdout + r.stderr)
@@ -284,12 +261,11 @@ def main():
             print(f"ok  bad config '{name}' refused by both: {line[0] if line else klog.strip()}")
 
     # `kilntool check web-config` answers as `promtool check web-config` on the same files.
-    kilntool = os.path.join(args.build_dir, "bin", "kilntool")
-    if os.path.exists(kilntool) and os.path.exists("/usr/bin/promtool"):
+    if os.path.exists(args.kilntool) and os.path.exists(PROMTOOL):
         files = [web, mtls, f"{tmp}/bad.yml"]  # bad.yml holds the last bad config
         for f in files:
             got = {}
-            for tname, tool in (("promtool", "/usr/bin/promtool"), ("kilntool", kilntool)):
+            for tname, tool in (("promtool", PROMTOOL), ("kilntool", args.kilntool)):
                 r = subprocess.run([tool, "check", "web-config", f], capture_output=True,
                                    text=True, timeout=30)
                 verdict = "SUCCESS" if f"{f} SUCCESS" in r.stderr else (
@@ -302,12 +278,11 @@ def main():
 
     if failures:
         print("FAIL:\n" + "\n".join(failures))
-        print(f"(logs kept in {tmp})")
         return 1
-    shutil.rmtree(tmp, ignore_errors=True)
     print("PASS")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e.main(compare_security, "kiln-web-security-",
+                      needs=(PROMETHEUS, "/usr/bin/openssl", "/usr/bin/curl")))
