@@ -1,15 +1,12 @@
 """What the backfilled suite (run.py) and the live check (live.py) share: the expanded query
-list, the 3.x query tweaks, server processes on free loopback ports and the comparison rules
-of upstream's compliance tester."""
+list, the 3.x query tweaks, server processes on free loopback ports (the end-to-end tests'
+e2e_lib.Server) and the comparison rules of upstream's compliance tester."""
 
 import itertools
 import json
 import math
 import os
-import signal
-import socket
-import subprocess
-import time
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +15,8 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import e2e_lib  # noqa: E402
 SHARED = os.environ.get("KILN_SHARED_DIR", os.path.join(ROOT, "..", "shared"))
 
 REL_TOLERANCE = 1e-5
@@ -50,12 +49,6 @@ TWEAKS_3X = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def expand_queries():
     with open(os.path.join(SHARED, "compliance", "promql-test-queries.yml")) as f:
         cases = yaml.safe_load(f)["test_cases"]
@@ -76,29 +69,13 @@ def expand_queries():
     return out
 
 
-class Server:
-    """A Prometheus-API server process on a free loopback port."""
+class Server(e2e_lib.Server):
+    """A Prometheus-API server process on a free loopback port, logging to <name>.log in
+    `workdir`; argv_fn maps the port to its command line. wait_ready() raises
+    e2e_lib.ServerError, a RuntimeError."""
 
     def __init__(self, name, argv_fn, workdir):
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(workdir, f"{name}.log"), "w")
-        self.proc = subprocess.Popen(argv_fn(self.port), stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log.name}")
+        super().__init__(argv_fn, os.path.join(workdir, f"{name}.log"), name=name)
 
     def api(self, path, params, method="POST"):
         """(HTTP status, decoded JSON body); POST form-encodes params, GET puts them in the
@@ -119,14 +96,6 @@ class Server:
             except ValueError:
                 return e.code, {"status": "error", "error": body.decode(errors="replace")}
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
 
 
 def prometheus_argv(data_dir, config):

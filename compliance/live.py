@@ -672,7 +672,7 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
             if died:
                 failed += 1
                 print(f"FAIL live: {s.name} exited with {s.proc.returncode}; its log ends:")
-                with open(s.log.name, errors="replace") as f:
+                with open(s.log_path, errors="replace") as f:
                     for line in f.readlines()[-20:]:
                         print(f"  | {line.rstrip()}")
         exporter.stop()

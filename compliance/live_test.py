@@ -109,13 +109,16 @@ class ExporterTest(unittest.TestCase):
 
     def test_values_move_until_frozen(self):
         first = fetch(self.addrs[0])[2]
-        time.sleep(0.3)
-        second = fetch(self.addrs[0])[2]
-        self.assertNotEqual(first, second)  # counters advanced over several ticks
+        # Counters advance on the next tick: polled, as a busy machine may delay the ticker.
+        deadline = time.monotonic() + 30
+        while fetch(self.addrs[0])[2] == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertNotEqual(fetch(self.addrs[0])[2], first)
+        # A tick renders under the exporter's lock, which freeze() takes: from its return on,
+        # no page changes.
         self.exporter.freeze()
-        time.sleep(0.1)  # a tick that was rendering when freeze() came has finished
         frozen = fetch(self.addrs[0])[2]
-        time.sleep(0.3)
+        time.sleep(0.3)  # six ticks' worth: none may change the page
         self.assertEqual(fetch(self.addrs[0])[2], frozen)
 
 

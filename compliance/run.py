@@ -20,6 +20,7 @@ Usage: compliance/run.py [--build-dir build] [--target kiln|prometheus] [--slice
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,9 @@ def main():
     if not os.path.isdir(os.path.join(SHARED, "compliance")):
         print(f"SKIP compliance: {SHARED}/compliance not found (set KILN_SHARED_DIR)")
         return 77
+    # CTest ends a test past its TIMEOUT with a signal: unwind so the servers are stopped and
+    # the work directory removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     work = tempfile.mkdtemp(prefix="kiln-compliance-")
     failed_total = 0
     try:

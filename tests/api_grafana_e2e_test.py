@@ -445,9 +445,7 @@ def self_check():
 
 def main_with(pair):
     self_check()
-    t_ms = pair.eval_time_ms(pair.sync_ms)
-    t = f"{t_ms / 1000:.3f}"
-    start, end = f"{pair.range_start_ms(t_ms, 60, 10) / 1000:.3f}", t
+    t, start, end = pair.case_times()
     failed, passed, skipped = [], 0, 0
     for case in cases(t, start, end):
         prom = http_call(pair.prom.url, case.path, case.params, case.method,

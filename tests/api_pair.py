@@ -157,6 +157,14 @@ remote_write:
         raise AssertionError(f"Kiln never caught up with Prometheus: {last}\n"
                              f"{self.kiln.read_log()[-3000:]}")
 
+    def case_times(self):
+        """(t, start, end) as the cases' strings (seconds): an instant query time in the
+        evaluation phase at the sync point, and a range of up to 60 s ending at it whose
+        windows of up to 10 s start after the first scrape."""
+        t_ms = self.eval_time_ms(self.sync_ms)
+        t = f"{t_ms / 1000:.3f}"
+        return t, f"{self.range_start_ms(t_ms, 60, 10) / 1000:.3f}", t
+
     def eval_time_ms(self, before_ms):
         """The latest time at or before `before_ms` in the evaluation phase: every multiple of
         500 ms before it stays clear of every scrape timestamp, so neither it nor any window

@@ -74,9 +74,7 @@ def compare(argv, prom, kiln):
 
 
 def main_with(pair):
-    t_ms = pair.eval_time_ms(pair.sync_ms)
-    t = f"{t_ms / 1000:.3f}"
-    start, end = f"{pair.range_start_ms(t_ms, 60, 10) / 1000:.3f}", t
+    t, start, end = pair.case_times()
     failed, passed = [], 0
     for name, argv in cases(t, start, end):
         prom = run(argv, pair.prom.url)

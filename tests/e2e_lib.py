@@ -445,6 +445,22 @@ def dump(tool, data_dir):
     return parse_dump(r.stdout)
 
 
+def assert_dumps(kilntool, data_dir, want, what):
+    """promtool's and kilntool's `tsdb dump` of data_dir both hold exactly `want`."""
+    for name, tool in (("promtool", PROMTOOL), ("kilntool", kilntool)):
+        got = dump(tool, data_dir)
+        assert got == want, diff(f"{name} dump of {what}", want, got)
+
+
+def report(failures, passed="PASS"):
+    """Prints the failures (or `passed`) and returns the test's exit code."""
+    if failures:
+        print("FAIL:\n" + "\n".join(failures))
+        return 1
+    print(passed)
+    return 0
+
+
 def diff(what, want, got):
     """Describes how two sets of samples differ (for an assertion message)."""
     missing = sorted(want - got)[:5]

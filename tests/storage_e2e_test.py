@@ -137,6 +137,26 @@ def prometheus_config(work):
     return e2e.minimal_config(work, "prom.yml")
 
 
+def serve_both(args, work, data, pristine, tag, check, kiln_extra=()):
+    """Kiln on `data`, Prometheus on a fresh copy of `pristine`; returns check(kiln, prom).
+    Kiln must then exit cleanly."""
+    prom_copy = os.path.join(work, f"{tag}-copy")
+    shutil.copytree(pristine, prom_copy)
+    kiln = e2e.kiln(args.build_dir, data, os.path.join(work, f"{tag}-kiln.log"),
+                    extra=kiln_extra)
+    prom = e2e.prometheus(prom_copy, prometheus_config(work),
+                          os.path.join(work, f"{tag}-prom.log"))
+    try:
+        kiln.wait_ready()
+        prom.wait_ready()
+        result = check(kiln, prom)
+        assert kiln.stop() == 0, "kiln did not exit cleanly"
+        return result
+    finally:
+        kiln.stop()
+        prom.stop()
+
+
 def test_prometheus_dir_in_kiln(args, work, now):
     data = os.path.join(work, "prom-data")
     os.makedirs(data)
@@ -165,31 +185,17 @@ def test_prometheus_dir_in_kiln(args, work, now):
     # Dumps of a pristine copy: promtool's and kilntool's agree, and hold every sample.
     pristine = os.path.join(work, "prom-data-pristine")
     shutil.copytree(data, pristine)
-    got_promtool = e2e.dump(PROMTOOL, pristine)
-    assert got_promtool == want, diff("promtool dump of Prometheus's directory", want, got_promtool)
-    got_kilntool = e2e.dump(args.kilntool, pristine)
-    assert got_kilntool == got_promtool, diff("kilntool vs promtool dump", got_promtool, got_kilntool)
+    e2e.assert_dumps(args.kilntool, pristine, want, "Prometheus's directory")
 
     # Kiln on the directory, Prometheus on a copy of it: the same answers.
-    prom_copy = os.path.join(work, "prom-data-copy")
-    shutil.copytree(pristine, prom_copy)
-    kiln = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln-on-prom.log"))
-    prom = e2e.prometheus(prom_copy, prometheus_config(work), os.path.join(work, "prom-read.log"))
-    try:
-        kiln.wait_ready()
-        prom.wait_ready()
-        # Storage, not engine, is under test: queries whose semantics did not change between
-        # Prometheus 2.42 and the 3.x semantics Kiln follows (rate's extrapolation did).
-        queries = ['{__name__=~"storage_.+"}', "sum by (instance) (storage_rw_gauge)",
-                   "count_over_time(storage_bf_counter_total[10m])", 'count({job="storage"})',
-                   "max_over_time(storage_bf_gauge[1h])",
-                   "storage_rw_counter - storage_rw_counter offset 5m"]
-        points = compare_queries(kiln.url, prom.url, queries, now - 31 * HOUR, now, 60,
-                                 "Prometheus's directory")
-        assert kiln.stop() == 0, "kiln did not exit cleanly"
-    finally:
-        kiln.stop()
-        prom.stop()
+    # Storage, not engine, is under test: queries whose semantics did not change between
+    # Prometheus 2.42 and the 3.x semantics Kiln follows (rate's extrapolation did).
+    queries = ['{__name__=~"storage_.+"}', "sum by (instance) (storage_rw_gauge)",
+               "count_over_time(storage_bf_counter_total[10m])", 'count({job="storage"})',
+               "max_over_time(storage_bf_gauge[1h])",
+               "storage_rw_counter - storage_rw_counter offset 5m"]
+    points = serve_both(args, work, data, pristine, "prom-data", lambda kiln, prom: compare_queries(
+        kiln.url, prom.url, queries, now - 31 * HOUR, now, 60, "Prometheus's directory"))
     print(f"prometheus→kiln: {len(want)} samples in {len(blocks)} blocks + WAL; dumps identical; "
           f"{len(queries)} range queries ({points} points) identical")
 
@@ -234,24 +240,15 @@ def test_kiln_blocks_in_promtool(args, work, now):
     assert len(listed) >= 2, f"promtool lists too few blocks:\n{r.stdout}"
     pristine = os.path.join(work, "kiln-data-pristine")
     shutil.copytree(data, pristine)
-    got_promtool = e2e.dump(PROMTOOL, pristine)
-    assert got_promtool == want, diff("promtool dump of Kiln's blocks + WAL", want, got_promtool)
-    got_kilntool = e2e.dump(args.kilntool, pristine)
-    assert got_kilntool == want, diff("kilntool dump of Kiln's blocks + WAL", want, got_kilntool)
+    e2e.assert_dumps(args.kilntool, pristine, want, "Kiln's blocks + WAL")
 
     # Restart after kill -9: every sample is served, and Prometheus on a copy of Kiln's
     # directory answers identically.
-    prom_copy = os.path.join(work, "kiln-data-copy")
-    shutil.copytree(pristine, prom_copy)
-    kiln = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln-restart.log"),
-                    extra=["--storage.tsdb.min-block-duration=20m"])
-    prom = e2e.prometheus(prom_copy, prometheus_config(work), os.path.join(work, "prom-kiln.log"))
-    try:
-        kiln.wait_ready()
-        prom.wait_ready()
-        queries = ['{__name__=~"storage_kiln.+"}', "count_over_time(storage_kiln_counter[5m])",
-                   "avg by (instance) (storage_kiln_gauge)",
-                   "storage_kiln_counter - storage_kiln_counter offset 1m"]
+    queries = ['{__name__=~"storage_kiln.+"}', "count_over_time(storage_kiln_counter[5m])",
+               "avg by (instance) (storage_kiln_gauge)",
+               "storage_kiln_counter - storage_kiln_counter offset 1m"]
+
+    def check(kiln, prom):
         points = compare_queries(kiln.url, prom.url, queries, now - 3 * HOUR - 10 * MIN, now, 15,
                                  "Kiln's directory")
         # On the sample grid, every step returns exactly one sample per series.
@@ -259,10 +256,10 @@ def test_kiln_blocks_in_promtool(args, work, now):
                           now - 15 * 1000 + SKEW, 15)
         served = sum(len(s["values"]) for s in raw)
         assert served == len(want), f"restarted kiln serves {served} of {len(want)} samples"
-        assert kiln.stop() == 0, "kiln did not exit cleanly"
-    finally:
-        kiln.stop()
-        prom.stop()
+        return points
+
+    points = serve_both(args, work, data, pristine, "kiln-data", check,
+                        kiln_extra=["--storage.tsdb.min-block-duration=20m"])
     got = e2e.dump(PROMTOOL, data)
     assert got == want, diff("promtool dump after the restart", want, got)
     print(f"kiln→promtool: {len(listed)} blocks listed, {len(want)} samples identical after kill -9 "

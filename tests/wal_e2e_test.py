@@ -29,10 +29,7 @@ def test_kiln_to_promtool(args, work):
     acked = e2e.ack_all(srv.url, list(e2e.random_batches(seed=1, n_requests=60)))
     srv.kill9()
     want = e2e.expected_set(acked)
-    got_promtool = e2e.dump(PROMTOOL, data)
-    assert got_promtool == want, diff("promtool dump of Kiln's data", want, got_promtool)
-    got_kilntool = e2e.dump(args.kilntool, data)
-    assert got_kilntool == want, diff("kilntool dump of Kiln's data", want, got_kilntool)
+    e2e.assert_dumps(args.kilntool, data, want, "Kiln's data")
 
     # Kiln restarts on its own WAL after kill -9 and keeps serving writes.
     srv = e2e.kiln(args.build_dir, data, os.path.join(work, "kiln2.log"))
@@ -54,11 +51,7 @@ def test_prometheus_to_kilntool(args, work):
     acked = e2e.ack_all(srv.url, list(e2e.random_batches(seed=3, n_requests=40)))
     srv.kill9()
     want = e2e.expected_set(acked)
-    got_promtool = e2e.dump(PROMTOOL, data)
-    assert got_promtool == want, diff("promtool dump of Prometheus's data", want, got_promtool)
-    got_kilntool = e2e.dump(args.kilntool, data)
-    assert got_kilntool == got_promtool, diff("kilntool vs promtool on Prometheus's WAL",
-                                              got_promtool, got_kilntool)
+    e2e.assert_dumps(args.kilntool, data, want, "Prometheus's data")
     print(f"prometheus→kilntool: {len(want)} samples identical")
 
 

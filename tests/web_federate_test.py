@@ -267,11 +267,7 @@ def compare_federation(args, tmp):
     failures = []
     compare_answers(prom, kiln, failures)
     check_federating_prometheus(kiln, tmp, failures)
-    if failures:
-        print("FAIL:\n" + "\n".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return e2e.report(failures)
 
 
 if __name__ == "__main__":

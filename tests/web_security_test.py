@@ -276,11 +276,7 @@ def compare_security(args, tmp):
             else:
                 print(f"ok  check web-config {os.path.basename(f)}: {got['kilntool']} as promtool")
 
-    if failures:
-        print("FAIL:\n" + "\n".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return e2e.report(failures)
 
 
 if __name__ == "__main__":
