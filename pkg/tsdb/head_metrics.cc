@@ -2,9 +2,12 @@
 
 #include <string>
 
-#include "pkg/tsdb/metric_builders.h"
+#include "pkg/util/metric_builders.h"
 
 namespace kiln::tsdb {
+
+using util::NewCounter;
+using util::NewGauge;
 
 namespace {
 

@@ -1,5 +1,7 @@
 #include "pkg/tsdb/wlog/metrics.h"
 
+#include "pkg/util/metric_builders.h"
+
 namespace kiln::tsdb::wlog {
 namespace {
 
@@ -10,12 +12,10 @@ prometheus::Registry& Target(prometheus::Registry* given,
   return **own;
 }
 
-prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
-                                const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
-
 }  // namespace
+
+using util::NewCounter;
+using util::NewGauge;
 
 Metrics::Metrics(prometheus::Registry* registry, const std::string& prefix)
     : fsync_duration(
@@ -39,11 +39,8 @@ Metrics::Metrics(prometheus::Registry* registry, const std::string& prefix)
       writes_failed(NewCounter(registry ? *registry : *own_registry_,
                                prefix + "writes_failed_total",
                                "Total number of write log writes that failed.")),
-      current_segment(prometheus::BuildGauge()
-                          .Name(prefix + "segment_current")
-                          .Help("Write log segment index that TSDB is currently writing to.")
-                          .Register(registry ? *registry : *own_registry_)
-                          .Add({})) {}
+      current_segment(NewGauge(registry ? *registry : *own_registry_, prefix + "segment_current",
+                               "Write log segment index that TSDB is currently writing to.")) {}
 
 Metrics::~Metrics() = default;
 

@@ -1,5 +1,6 @@
-// Registering one unlabelled series of a metric family, shared by the head's and the DB's
-// metrics (each registers dozens of Prometheus's prometheus_tsdb_* names).
+// Registering one unlabelled series of a metric family: every component's metrics struct
+// (head, DB, WAL, scrape) registers dozens of Prometheus's names this way. Header-only, so
+// kiln_util itself does not depend on prometheus-cpp; users link prometheus-cpp::core.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -8,7 +9,7 @@
 
 #include <string>
 
-namespace kiln::tsdb {
+namespace kiln::util {
 
 inline prometheus::Gauge& NewGauge(prometheus::Registry& r, const std::string& name,
                                    const std::string& help) {
@@ -22,4 +23,4 @@ inline prometheus::Counter& NewCounter(prometheus::Registry& r, const std::strin
   return float_type ? family.Add({{"type", "float"}}) : family.Add({});
 }
 
-}  // namespace kiln::tsdb
+}  // namespace kiln::util
