@@ -140,21 +140,37 @@ def normalise(result):
     return ("vector" if rtype in ("vector", "matrix") else rtype), out
 
 
-def compare(ref, got):
-    """Returns None when the two API answers agree, else a reason."""
-    (rs, rb), (gs, gb) = ref, got
+def outcome_diff(rb, gb):
+    """For two API answer bodies: "error mismatch" when exactly one failed, "" when both
+    failed (nothing more to compare), None when both succeeded."""
     ref_err = rb.get("status") != "success"
     got_err = gb.get("status") != "success"
     if ref_err or got_err:
-        if ref_err and got_err:
-            return None
-        return "error mismatch"
-    rt, rser = normalise(rb["data"])
-    gt, gser = normalise(gb["data"])
+        return "" if ref_err and got_err else "error mismatch"
+    return None
+
+
+def shape_diff(rdata, gdata):
+    """(reason or None, result type, reference series, target series) of two successful
+    answers' data, normalised; the reason says how their types or label sets differ."""
+    rt, rser = normalise(rdata)
+    gt, gser = normalise(gdata)
     if rt != gt:
-        return f"result type {rt} vs {gt}"
+        return f"result type {rt} vs {gt}", rt, rser, gser
     if [s[0] for s in rser] != [s[0] for s in gser]:
-        return "label sets differ"
+        return "label sets differ", rt, rser, gser
+    return None, rt, rser, gser
+
+
+def compare(ref, got):
+    """Returns None when the two API answers agree, else a reason."""
+    (_, rb), (_, gb) = ref, got
+    reason = outcome_diff(rb, gb)
+    if reason is not None:
+        return reason or None
+    reason, rt, rser, gser = shape_diff(rb["data"], gb["data"])
+    if reason:
+        return reason
     for (labels, rp), (_, gp) in zip(rser, gser):
         if len(rp) != len(gp):
             return f"{dict(labels)}: {len(rp)} vs {len(gp)} points"

@@ -57,7 +57,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo  # noqa: E402
 from exporter import DemoExporter  # noqa: E402
-from harness import TWEAKS_3X, Server, normalise, shorten, values_equal  # noqa: E402
+from harness import (TWEAKS_3X, Server, outcome_diff, shape_diff, shorten,  # noqa: E402
+                     values_equal)
 
 PRE_SLACK_S = 1.0  # a scrape stamped just before a switch can reach the exporter just after
 POST_SLACK_S = 1.5  # a scrape can start late on a loaded machine
@@ -154,20 +155,12 @@ def classify(query, t_eval, frozen_at, interval_s, uncertain):
 def compare_live(ref, got, mode):
     """None when the two API answers agree under the given comparison class, else a reason."""
     (_, rb), (_, gb) = ref, got
-    ref_err = rb.get("status") != "success"
-    got_err = gb.get("status") != "success"
-    if ref_err or got_err:
-        return None if ref_err and got_err else "error mismatch"
-    if mode == OUTCOME:
-        return None
-    rt, rser = normalise(rb["data"])
-    gt, gser = normalise(gb["data"])
-    if rt != gt:
-        return f"result type {rt} vs {gt}"
-    if [s[0] for s in rser] != [s[0] for s in gser]:
-        return "label sets differ"
-    if mode == LABELS:
-        return None
+    reason = outcome_diff(rb, gb)
+    if reason is not None or mode == OUTCOME:
+        return reason or None
+    reason, rt, rser, gser = shape_diff(rb["data"], gb["data"])
+    if reason or mode == LABELS:
+        return reason
     for (labels, rp), (_, gp) in zip(rser, gser):
         if len(rp) != len(gp):
             return f"{dict(labels)}: {len(rp)} vs {len(gp)} points"
