@@ -138,7 +138,7 @@ class Server:
                 with open(self.log_path, errors="replace") as f:
                     f.seek(self._log_start)
                     this_run = f.read()
-                if "address already in use" in this_run and retries < BIND_RETRIES:
+                if "address already in use" in this_run.lower() and retries < BIND_RETRIES:
                     retries += 1
                     print(f"{self.name}: port {self.port} taken meanwhile, retrying on another")
                     self._spawn()
