@@ -242,7 +242,18 @@ def _api(server, path, params, method="POST"):
     return body["data"]
 
 
-def wait_all_up(servers, n, timeout=60):
+def wait_target_down(servers, instance, until):
+    """Polls until every server reports the target of `instance` down, at most until the
+    time `until`: a busy machine may scrape it later than the schedule's slack allows."""
+    def down(s):
+        data = _api(s, "/api/v1/targets", {"state": "active"}, "GET")
+        return any(t["labels"].get("instance") == instance and t["health"] == "down"
+                   for t in data["activeTargets"])
+    while time.time() < until and not all(down(s) for s in servers):
+        time.sleep(0.25)
+
+
+def wait_all_up(servers, n, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         ok = True
@@ -627,6 +638,7 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
         # Once both servers have scraped the failing instance, its target is down with the
         # same error on both (Prometheus's: "server returned HTTP status 503 ...").
         time.sleep(max(0.0, sched.phase("instance fails")[0] + 0.5 - time.time()))
+        wait_target_down(servers, demo.INSTANCES[FAILING_INSTANCE], t0 + 4 * step - PRE_SLACK_S)
         earlier = [("/api/v1/targets while an instance fails",
                     *fetch_pair(ref, target, "/api/v1/targets", {"state": "active"}, _targets))]
         sched.play("intermittent on", t0 + 3 * step, lambda: exporter.set_intermittent(True))

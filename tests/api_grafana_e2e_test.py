@@ -446,27 +446,23 @@ def self_check():
 def main_with(pair):
     self_check()
     t, start, end = pair.case_times()
-    failed, passed, skipped = [], 0, 0
+    tally = api_pair.Tally("grafana replay")
     for case in cases(t, start, end):
         prom = http_call(pair.prom.url, case.path, case.params, case.method,
                          gzip_ok=case.gzip_ok)
         kiln_url = pair.scraper.url if case.kiln == "scraper" else pair.kiln.url
         kiln = http_call(kiln_url, case.path, case.params, case.method, gzip_ok=case.gzip_ok)
         if case.optional and prom[0] == 404:
-            print(f"SKIP  {case.name}: Prometheus 2.42 answers 404")
-            skipped += 1
+            tally.skip(case.name, "Prometheus 2.42 answers 404")
             continue
         diff = compare(case, prom, kiln)
         if diff:
-            failed.append(case.name)
-            print(f"FAIL  {case.name}: {case.method} {case.path} {case.params}\n      {diff}")
+            tally.fail(case.name, f"{case.method} {case.path} {case.params}", diff)
         else:
-            passed += 1
             note = "" if case.message is True else f"; 3.x message: {case.message[0]}"
             enc = f", {prom[3]}" if prom[3] else ""
-            print(f"ok    {case.name} (HTTP {prom[0]}{enc}){note}")
-    print(f"grafana replay: {passed} passed, {len(failed)} failed, {skipped} skipped")
-    return 1 if failed else 0
+            tally.ok(case.name, f"HTTP {prom[0]}{enc}{note}")
+    return tally.exit_code()
 
 
 if __name__ == "__main__":

@@ -76,6 +76,31 @@ def quietest_phase(timestamps_ms):
     return best, margin
 
 
+class Tally:
+    """The cases' outcomes, one line each, then "<title>: N passed, M failed"."""
+
+    def __init__(self, title):
+        self.title = title
+        self.passed, self.failed, self.skipped = 0, [], 0
+
+    def ok(self, name, detail):
+        self.passed += 1
+        print(f"ok    {name} ({detail})")
+
+    def fail(self, name, request, diff):
+        self.failed.append(name)
+        print(f"FAIL  {name}: {request}\n      {diff}")
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print(f"SKIP  {name}: {why}")
+
+    def exit_code(self):
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        print(f"{self.title}: {self.passed} passed, {len(self.failed)} failed{skipped}")
+        return 1 if self.failed else 0
+
+
 class Pair:
     def __init__(self, build_dir, work):
         self.build_dir = build_dir

@@ -75,20 +75,16 @@ def compare(argv, prom, kiln):
 
 def main_with(pair):
     t, start, end = pair.case_times()
-    failed, passed = [], 0
+    tally = api_pair.Tally("promtool query")
     for name, argv in cases(t, start, end):
         prom = run(argv, pair.prom.url)
         kiln = run(argv, pair.kiln.url)
         diff = compare(argv, prom, kiln)
         if diff:
-            failed.append(name)
-            print(f"FAIL  {name}: promtool query {' '.join(argv)}\n      {diff}")
+            tally.fail(name, f"promtool query {' '.join(argv)}", diff)
         else:
-            passed += 1
-            lines = len(prom[1].splitlines())
-            print(f"ok    {name} (exit {prom[0]}, {lines} lines)")
-    print(f"promtool query: {passed} passed, {len(failed)} failed")
-    return 1 if failed else 0
+            tally.ok(name, f"exit {prom[0]}, {len(prom[1].splitlines())} lines")
+    return tally.exit_code()
 
 
 if __name__ == "__main__":
