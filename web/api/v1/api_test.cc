@@ -125,7 +125,7 @@ TEST_F(ApiTest, RangeQueries) {
   EXPECT_EQ(
       Body("/query_range", {{"query", "sum(up)"}, {"start", "1"}, {"end", "2"}, {"step", "500ms"}}),
       R"({"status":"success","data":{"resultType":"matrix","result":[)"
-      R"({"metric":{},"values":[[1,"1"],[1.5,"1"],[2,"NaN"]]}]}})");
+      R"({"metric":{},"values":[[1,"1"],[1.500,"1"],[2,"NaN"]]}]}})");
 }
 
 TEST_F(ApiTest, QueryErrors) {

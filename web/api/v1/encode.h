@@ -13,7 +13,8 @@
 
 namespace kiln::web::api::v1 {
 
-// Milliseconds as float seconds: 1435781451781 → 1435781451.781, 4000 → 4.
+// Milliseconds as upstream prints them: 1435781451781 → 1435781451.781, 1500 → 1.500,
+// 4000 → 4.
 void WriteTimestamp(JsonWriter& w, int64_t ms);
 // A sample value as a JSON string: "1.5", "NaN", "+Inf", "-Inf", "1e-07", "1e+21".
 void WriteSampleValue(JsonWriter& w, double v);

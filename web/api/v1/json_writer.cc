@@ -1,5 +1,7 @@
 #include "web/api/v1/json_writer.h"
 
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,16 @@ namespace kiln::web::api::v1 {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+
+// ASCII bytes Go's encoder writes unchanged: printable, minus the quote, the backslash and
+// the HTML-sensitive <, > and &.
+constexpr std::array<bool, 256> MakePlainTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c)
+    t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+  return t;
+}
+constexpr std::array<bool, 256> kPlain = MakePlainTable();
 
 void AppendUnicodeEscape(std::string* out, uint32_t cp) {
   out->append("\\u");
@@ -57,6 +69,12 @@ void JsonWriter::AppendQuoted(std::string* out, std::string_view s) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // Bytes that print as they are go out in one append: label names and values rarely
+    // hold anything else.
+    const size_t run_start = i;
+    while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+    if (i > run_start) out->append(s.data() + run_start, i - run_start);
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -75,17 +93,8 @@ void JsonWriter::AppendQuoted(std::string* out, std::string_view s) {
         case '\t':
           out->append("\\t");
           break;
-        case '<':
-        case '>':
-        case '&':
+        default:  // <, >, & and the other control characters
           AppendUnicodeEscape(out, c);
-          break;
-        default:
-          if (c < 0x20) {
-            AppendUnicodeEscape(out, c);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
       }
       ++i;
       continue;
@@ -112,7 +121,14 @@ void JsonWriter::AppendNumber(std::string* out, double v) {
     return;
   }
   const double a = std::fabs(v);
-  if (a == 0 || (a >= 1e-6 && a < 1e21)) {
+  if (a == 0 || (a >= 1e-6 && a < 0x1p53)) {
+    // Below 2^53, to_chars's shortest fixed form has Go's digits (above, to_chars prints the
+    // exact integer where Go pads its shortest digits with zeros).
+    char buf[48];
+    out->append(buf, std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed).ptr);
+    return;
+  }
+  if (a >= 1e-6 && a < 1e21) {
     out->append(FormatFloatF(v));
     return;
   }
@@ -189,13 +205,15 @@ JsonWriter& JsonWriter::String(std::string_view s) {
 
 JsonWriter& JsonWriter::Int(int64_t v) {
   BeforeValue();
-  out_->append(std::to_string(v));
+  char buf[24];
+  out_->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
   return *this;
 }
 
 JsonWriter& JsonWriter::Uint(uint64_t v) {
   BeforeValue();
-  out_->append(std::to_string(v));
+  char buf[24];
+  out_->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
   return *this;
 }
 

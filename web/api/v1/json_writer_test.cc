@@ -38,6 +38,10 @@ TEST(JsonWriterTest, EscapesLikeGo) {
       {"\xc0\xaf", R"("\ufffd\ufffd")"},            // overlong '/'
       {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},  // a surrogate
       {"\xe2\x82", R"("\ufffd\ufffd")"},            // truncated sequence
+      {"host-1:9100", R"("host-1:9100")"},
+      {"a<b\xc3\xa9\"c", R"("a\u003cb)"
+                         "\xc3\xa9"
+                         R"(\"c")"},
   };
   for (const auto& c : cases) EXPECT_EQ(Quoted(c.in), c.want) << c.in;
 }
@@ -57,6 +61,9 @@ TEST(JsonWriterTest, NumbersLikeGo) {
       {1e20, "100000000000000000000"},
       {1e21, "1e+21"},
       {123456789.125, "123456789.125"},
+      {-0.0, "-0"},
+      {1.1794769188332208e+19, "11794769188332208000"},  // Go's digits, not the exact integer
+      {9007199254740991, "9007199254740991"},
   };
   for (const auto& c : cases) EXPECT_EQ(Num(c.in), c.want) << c.in;
   EXPECT_EQ(Num(NAN), "null");

@@ -200,6 +200,9 @@ TEST(PrometheusCompatTest, SameAnswersAsPrometheus) {
       {"/query", {{"query", "1+1"}, {"time", "4"}}},
       {"/query", {{"query", "odd_values"}, {"time", Seconds(base + 10 * 60000 + 123)}}},
       {"/query", {{"query", "timestamp(odd_values)"}, {"time", t20}}},
+      // Upstream prints milliseconds as three digits: 1.900, 1.040 (not 1.9, 1.04).
+      {"/query", {{"query", "odd_values"}, {"time", Seconds(base + 10 * 60000 + 900)}}},
+      {"/query", {{"query", "with_nan"}, {"time", Seconds(base + 60000 + 40)}}},
       {"/query", {{"query", "count_values(\"v\", odd_values)"}, {"time", Seconds(base + 200000)}}},
       {"/query", {{"query", "http_requests_total offset 5m"}, {"time", t20}}},
       {"/query", {{"query", R"("a<b")"}, {"time", "1435781451.781"}}},
