@@ -1,8 +1,11 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -49,7 +52,8 @@ class Recorder {
   }
   bool WaitFor(const std::function<bool(const Manager::TargetSets&)>& pred) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, 10s, [&] { return updates_ > 0 && pred(last_); });
+    // Generous: a healthy run returns at once, a loaded CI machine under ASan can be slow.
+    return cv_.wait_for(lock, 60s, [&] { return updates_ > 0 && pred(last_); });
   }
   int updates() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +170,44 @@ TEST(ManagerTest, FileSDPicksUpChangesAndKeepsLastGoodContent) {
   }));
 }
 
+// The kernel stamps mtimes with a coarse clock, so a file rewritten (or replaced by rename)
+// within the tick of the previous read keeps its mtime; the change must be seen all the same.
+// utimensat() puts the old mtime back to make that case deterministic.
+TEST(ManagerTest, FileSDSeesRewritesThatKeepTheMtime) {
+  TempDir dir;
+  const std::string json = dir.path() + "/targets.json";
+  WriteFile(json, R"([{"targets": ["a:1"]}])");
+  Recorder rec;
+  Manager m(FastOptions(), rec.consumer());
+  config::ServiceDiscoveryConfigs sd;
+  config::FileSDConfig f;
+  f.files = {dir.path() + "/*.json"};
+  sd.file_sd_configs.push_back(f);
+  m.ApplyConfig({{"job", sd}});
+  ASSERT_TRUE(rec.WaitFor([](const Manager::TargetSets& s) {
+    return Addresses(s, "job") == std::vector<std::string>{"a:1"};
+  }));
+  auto same_mtime_as = [](const std::string& path, const struct stat& before) {
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    return utimensat(AT_FDCWD, path.c_str(), times, 0) == 0;
+  };
+  struct stat before {};
+  ASSERT_EQ(stat(json.c_str(), &before), 0);
+  // Replaced by rename, as config management tools write.
+  WriteFile(json, R"([{"targets": ["b:1"]}])");
+  ASSERT_TRUE(same_mtime_as(json, before));
+  ASSERT_TRUE(rec.WaitFor([](const Manager::TargetSets& s) {
+    return Addresses(s, "job") == std::vector<std::string>{"b:1"};
+  }));
+  // Rewritten in place.
+  ASSERT_EQ(stat(json.c_str(), &before), 0);
+  std::ofstream(json, std::ios::trunc) << R"([{"targets": ["c:1", "d:1"]}])";
+  ASSERT_TRUE(same_mtime_as(json, before));
+  ASSERT_TRUE(rec.WaitFor([](const Manager::TargetSets& s) {
+    return Addresses(s, "job") == std::vector<std::string>{"c:1", "d:1"};
+  }));
+}
+
 // A tiny HTTP SD server whose answer the test changes.
 class SdServer {
  public:
@@ -242,12 +284,17 @@ TEST(ManagerTest, HttpSD) {
   }));
 
   // Failures keep the last good result.
+  auto wait_for_requests = [&](int n) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (srv.requests() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return srv.requests() >= n;
+  };
   srv.Set(500, "oops");
-  int before = srv.requests();
-  while (srv.requests() < before + 3) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(wait_for_requests(srv.requests() + 3));
   srv.Set(200, "not json");
-  before = srv.requests();
-  while (srv.requests() < before + 3) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(wait_for_requests(srv.requests() + 3));
   ASSERT_TRUE(rec.WaitFor([](const Manager::TargetSets& s) {
     return Addresses(s, "job") == std::vector<std::string>{"b:1", "c:1"};
   }));
@@ -282,7 +329,10 @@ TEST(ManagerTest, ApplyConfigKeepsUnchangedProviders) {
   sd.http_sd_configs[0].http.authorization = config::Authorization{"Bearer", "new", ""};
   m.ApplyConfig({{"job", sd}});
   ASSERT_TRUE(rec.WaitFor([](const Manager::TargetSets& s) { return s.count("other") == 0; }));
-  for (int i = 0; i < 500 && srv.requests() < 2; ++i) std::this_thread::sleep_for(10ms);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (srv.requests() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_EQ(srv.requests(), 2);
   EXPECT_EQ(srv.auth(), "Bearer new");
 }

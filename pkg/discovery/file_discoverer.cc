@@ -41,10 +41,16 @@ std::vector<std::string> FileDiscoverer::ListFiles() const {
   return {paths.begin(), paths.end()};
 }
 
-int64_t FileDiscoverer::MTime(const std::string& path) {
+FileDiscoverer::Stamp FileDiscoverer::StatFile(const std::string& path) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  Stamp out;
+  if (stat(path.c_str(), &st) != 0) return out;
+  out.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  out.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  out.size = static_cast<int64_t>(st.st_size);
+  out.dev = static_cast<uint64_t>(st.st_dev);
+  out.ino = static_cast<uint64_t>(st.st_ino);
+  return out;
 }
 
 Status FileDiscoverer::ReadFile(const std::string& path, std::vector<TargetGroup>* out) const {
@@ -70,7 +76,7 @@ bool FileDiscoverer::Changed() {
   if (paths.size() != files_.size()) return true;
   for (const std::string& p : paths) {
     auto it = files_.find(p);
-    if (it == files_.end() || it->second.mtime_ns != MTime(p)) return true;
+    if (it == files_.end() || it->second.stamp != StatFile(p)) return true;
   }
   return false;
 }
@@ -79,9 +85,9 @@ Result<std::vector<TargetGroup>> FileDiscoverer::Refresh() {
   std::map<std::string, FileState> next;
   for (const std::string& p : ListFiles()) {
     FileState st;
-    st.mtime_ns = MTime(p);
+    st.stamp = StatFile(p);
     auto old = files_.find(p);
-    if (old != files_.end() && old->second.mtime_ns == st.mtime_ns) {
+    if (old != files_.end() && old->second.stamp == st.stamp) {
       next[p] = std::move(old->second);
       continue;
     }
