@@ -40,14 +40,29 @@ std::vector<size_t> CountSamples(storage::Querier* q) {
 TEST(HeadIsolationTest, QueriesNeverSeeHalfACommit) {
   auto head = OpenMemHead();
   Labels a{{"__name__", "a"}}, b{{"__name__", "b"}}, c{{"__name__", "c"}};
+  // The reader makes a fixed number of checks while the writer commits. The writer stays at
+  // most kCommitsPerCheck commits ahead of the checks made so far, so the two overlap on
+  // any machine, however fast or loaded, and the data (and each check's cost) stays bounded.
+  constexpr int kChecks = 60;
+  constexpr int64_t kCommitsPerCheck = 500;
   std::atomic<bool> stop{false};
   std::atomic<int64_t> commits{0};
+  std::atomic<int64_t> checks{0};
+  std::atomic<bool> writer_done{false};
   std::thread writer([&] {
+    // Set however the writer ends, a failed ASSERT included, so the reader cannot wait on it
+    // forever.
+    struct Done {
+      std::atomic<bool>& done;
+      ~Done() { done = true; }
+    } mark_done{writer_done};
     // Each commit: two samples to `a` and one each to `b` and `c`, so a consistent reader
-    // sees a == 2b == 2c. All series move at the same pace: the writer makes millions of
-    // commits a second, and a series lagging half a chunk range behind the head's max time
-    // would be out of bounds.
+    // sees a == 2b == 2c. All series move at the same pace: a series lagging half a chunk
+    // range behind the head's max time would be out of bounds.
     for (int64_t t = 1; !stop.load(); ++t) {
+      while (commits.load() >= (checks.load() + 1) * kCommitsPerCheck && !stop.load()) {
+        std::this_thread::yield();
+      }
       auto app = head->NewAppender();
       for (auto [labels, ts] : {std::pair{&a, 2 * t}, {&b, 2 * t}, {&a, 2 * t + 1}, {&c, 2 * t}}) {
         auto r = app->Append(0, *labels, ts, 1);
@@ -57,23 +72,33 @@ TEST(HeadIsolationTest, QueriesNeverSeeHalfACommit) {
       commits.fetch_add(1);
     }
   });
-  int checks = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
-  while (std::chrono::steady_clock::now() < deadline || commits.load() < 200) {
+  // Stops and joins the writer however the reader's loop ends, a failed ASSERT included.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop, writer};
+  while (checks.load() < kChecks) {
     auto q = std::move(head->NewQuerier(0, 1LL << 40)).value();
     std::vector<size_t> n = CountSamples(q.get());
-    if (n.empty()) continue;
+    if (n.empty()) {
+      ASSERT_FALSE(writer_done.load()) << "the writer ended before its first commit";
+      std::this_thread::yield();
+      continue;
+    }
     ASSERT_EQ(n.size(), 3u);
     ASSERT_EQ(n[0], 2 * n[1]) << "a=" << n[0] << " b=" << n[1];
     ASSERT_EQ(n[1], n[2]);
     // A second Select on the same querier sees the same commits.
     std::this_thread::yield();
     ASSERT_EQ(CountSamples(q.get()), n);
-    ++checks;
+    checks.fetch_add(1);
   }
   stop = true;
   writer.join();
-  EXPECT_GT(checks, 10);
   // Every commit is visible once all are done, and tags were cleaned up along the way.
   auto q = std::move(head->NewQuerier(0, 1LL << 40)).value();
   EXPECT_EQ(CountSamples(q.get())[1], static_cast<size_t>(commits.load()));
