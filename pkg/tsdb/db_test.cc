@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -364,7 +365,10 @@ TEST(DBTest, CommitThatMakesTheHeadCompactableWakesTheCompactionLoop) {
   auto db = std::move(DB::Open(dir.path(), o)).value();
   const SeriesMap data = MakeData(3, 0, 3 * kH + 120000, 60000);  // spans 3h01m > 1.5 ranges
   AppendInTimeOrder(db.get(), data);
-  for (int i = 0; i < 200 && db->Blocks().empty(); i++) {
+  // Up to 30 s, well under the loop's one-minute sleep, so only a wake-up makes the block in
+  // time; a loaded CI machine under ASan can need seconds to write it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db->Blocks().empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   ASSERT_EQ(db->Blocks().size(), 1u);

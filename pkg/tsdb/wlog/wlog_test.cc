@@ -65,7 +65,10 @@ TEST_P(RoundTripTest, ManySizes) {
       }
     }
     std::vector<std::string> batch;
-    for (size_t n : sizes) batch.push_back(MakeRecord(n, seed++, seed % 2 == 0));
+    for (size_t n : sizes) {
+      const uint32_t s = seed++;
+      batch.push_back(MakeRecord(n, s, s % 2 == 0));
+    }
     ASSERT_TRUE(wl->Log(std::span<const std::string>(batch)).ok());
     want.insert(want.end(), batch.begin(), batch.end());
     ASSERT_TRUE(wl->Close().ok());
