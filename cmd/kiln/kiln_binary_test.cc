@@ -4,11 +4,9 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <snappy.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include "pkg/model/value.h"
 #include "pkg/prompb/remote.pb.h"
 #include "pkg/tsdb/head.h"
+#include "pkg/util/test_listen.h"
 
 extern char** environ;
 
@@ -88,27 +87,22 @@ class KilnBinaryTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  static int FreePort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-  }
-
+  // Starts kiln on a port the kernel picks (see pkg/util/test_listen.h) and waits until it is
+  // ready. The waits are long because kiln under ASan on a loaded CI machine can take many
+  // seconds to start; a healthy start returns as soon as /-/ready answers.
   void StartServer(std::vector<std::string> extra) {
-    port_ = FreePort();
     std::vector<std::string> args = {"--config.file=" + (dir_ / "prometheus.yml").string(),
                                      "--storage.tsdb.path=" + (dir_ / "data").string(),
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+                                     "--web.listen-address=127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc_ = Process::Spawn(args, dir_);
+    port_ = testutil::WaitForListeningPort(proc_.pid);
+    ASSERT_GT(port_, 0) << "kiln did not listen; stderr:\n" << ReadFile(proc_.err);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    for (int i = 0; i < 200; ++i) {
+    client_->set_read_timeout(std::chrono::seconds(60));
+    client_->set_write_timeout(std::chrono::seconds(60));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (std::chrono::steady_clock::now() < deadline) {
       auto r = client_->Get("/-/ready");
       if (r && r->status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -178,7 +172,8 @@ std::string WriteBody(int batch, int series, int samples_per_series, int64_t t0)
 // returns. Then kiln must replay the WAL on restart, serve the samples over remote read, and
 // stop cleanly via /-/quit.
 TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
-  StartServer({"--web.enable-remote-write-receiver", "--web.enable-lifecycle"});
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--web.enable-remote-write-receiver", "--web.enable-lifecycle"}));
   constexpr int kBatches = 20, kSeries = 30, kPerSeries = 10;
   const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -225,7 +220,7 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   head->reset();
 
   // After replay, the same samples come back over HTTP through remote read.
-  StartServer({"--web.enable-lifecycle"});
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--web.enable-lifecycle"}));
   prompb::ReadRequest rr;
   auto* rq = rr.add_queries();
   rq->set_start_timestamp_ms(t0);
@@ -262,7 +257,7 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
   EXPECT_NE(log.find("See you next time!"), std::string::npos) << log;
 
   // --storage.remote.read-sample-limit reaches the remote read handler.
-  StartServer({"--storage.remote.read-sample-limit=5"});
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--storage.remote.read-sample-limit=5"}));
   rd = client_->Post("/api/v1/read", body, "application/x-protobuf");
   ASSERT_TRUE(rd);
   EXPECT_NE(rd->status, 200);
@@ -275,8 +270,9 @@ TEST_F(KilnBinaryTest, RemoteWriteSurvivesKill9) {
 // naming, a readable block), delete_series (survives a restart through the WAL),
 // clean_tombstones; the data directory is locked; the DB's metrics are exported.
 TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
-  StartServer({"--web.enable-remote-write-receiver", "--web.enable-admin-api",
-               "--storage.tsdb.retention.time=30d", "--storage.tsdb.wal-compression=false"});
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--web.enable-remote-write-receiver", "--web.enable-admin-api",
+                   "--storage.tsdb.retention.time=30d", "--storage.tsdb.wal-compression=false"}));
   constexpr int kSeries = 5, kPerSeries = 20;
   const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -292,11 +288,10 @@ TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
   // A second server on the same directory is refused by the lock.
   {
     fs::create_directories(dir_ / "second");
-    Process second =
-        Process::Spawn({"--config.file=" + (dir_ / "prometheus.yml").string(),
-                        "--storage.tsdb.path=" + (dir_ / "data").string(),
-                        "--web.listen-address=127.0.0.1:" + std::to_string(FreePort())},
-                       dir_ / "second");
+    Process second = Process::Spawn(
+        {"--config.file=" + (dir_ / "prometheus.yml").string(),
+         "--storage.tsdb.path=" + (dir_ / "data").string(), "--web.listen-address=127.0.0.1:0"},
+        dir_ / "second");
     EXPECT_EQ(second.Wait(), 1);
     EXPECT_NE(ReadFile(second.err).find("Opening storage failed"), std::string::npos)
         << ReadFile(second.err);
@@ -349,7 +344,7 @@ TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
   kill(proc_.pid, SIGTERM);
   EXPECT_EQ(proc_.Wait(), 0);
   // The deprecated retention flag still works (with a warning), as in Prometheus.
-  StartServer({"--storage.tsdb.retention=10d"});
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--storage.tsdb.retention=10d"}));
   EXPECT_NE(count().find(R"(,"4"]})"), std::string::npos) << count();
   r = client_->Get("/api/v1/status/runtimeinfo");
   ASSERT_TRUE(r);
@@ -362,7 +357,7 @@ TEST_F(KilnBinaryTest, AdminApiStorageFlagsAndMetrics) {
 }
 
 TEST_F(KilnBinaryTest, ApiAndSigterm) {
-  StartServer({"--query.lookback-delta=7m"});
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--query.lookback-delta=7m"}));
   auto r = client_->Post("/api/v1/write", "", "application/x-protobuf");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);

@@ -2,12 +2,9 @@
 // targets with testdata/prometheus_relabel.yml; Kiln, given the same discovered labels and the
 // same rules (decoded by pkg/config), must keep and drop the same targets and produce the same
 // final label sets.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,32 +15,22 @@
 
 #include "pkg/config/config.h"
 #include "pkg/relabel/relabel.h"
+#include "pkg/util/test_listen.h"
 
 namespace kiln::relabel {
 namespace {
 
 namespace fs = std::filesystem;
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A Prometheus server on a free port with a fresh data directory, stopped at destruction.
+// A Prometheus server on a port the kernel picks (pkg/util/test_listen.h), with a fresh data
+// directory, stopped at destruction.
 class PrometheusServer {
  public:
-  explicit PrometheusServer(const std::string& config) : port_(FreePort()) {
+  explicit PrometheusServer(const std::string& config) {
     std::string tmpl = (fs::temp_directory_path() / "kiln-relabel-XXXXXX").string();
     dir_ = mkdtemp(tmpl.data());
     std::string args[] = {"--config.file=" + config, "--storage.tsdb.path=" + dir_,
-                          "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+                          "--web.listen-address=127.0.0.1:0"};
     pid_ = fork();
     if (pid_ == 0) {
       freopen("/dev/null", "w", stderr);
@@ -51,6 +38,7 @@ class PrometheusServer {
             static_cast<char*>(nullptr));
       _exit(127);
     }
+    port_ = testutil::WaitForListeningPort(pid_);
   }
   ~PrometheusServer() {
     if (pid_ > 0) {
@@ -59,10 +47,13 @@ class PrometheusServer {
     }
     fs::remove_all(dir_);
   }
-  // /api/v1/targets once `want` targets (active + dropped) are listed; null on timeout.
+  // /api/v1/targets once `want` targets (active + dropped) are listed; null when Prometheus
+  // did not start or list them in two minutes (generous for a loaded CI machine).
   nlohmann::json Targets(size_t want) {
+    if (port_ <= 0) return nullptr;
     httplib::Client cli("127.0.0.1", port_);
-    for (int i = 0; i < 300; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (std::chrono::steady_clock::now() < deadline) {
       auto res = cli.Get("/api/v1/targets");
       if (res && res->status == 200) {
         auto j = nlohmann::json::parse(res->body);
@@ -76,7 +67,7 @@ class PrometheusServer {
   }
 
  private:
-  int port_;
+  int port_ = -1;
   std::string dir_;
   pid_t pid_ = -1;
 };

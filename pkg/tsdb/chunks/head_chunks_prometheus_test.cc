@@ -19,6 +19,7 @@
 #include "pkg/tsdb/chunkenc/xor.h"
 #include "pkg/tsdb/chunks/head_chunks.h"
 #include "pkg/util/coding.h"
+#include "pkg/util/test_listen.h"
 
 namespace kiln::tsdb::chunks {
 namespace {
@@ -27,18 +28,6 @@ namespace fs = std::filesystem;
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 constexpr int kSeries = 3;
 constexpr int kSamples = 300;
-
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Protocol buffer encoding of prometheus.WriteRequest, by hand (field numbers from
 // prompb/remote.proto and types.proto).
@@ -76,20 +65,27 @@ TEST(HeadChunksPrometheusTest, ReplaysChunksWrittenByPrometheus) {
   char tmpl[] = "/tmp/kiln_prom_head_chunks_XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1h\n";
-  const int port = FreePort();
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string cfg = "--config.file=" + dir + "/prometheus.yml";
     const std::string data = "--storage.tsdb.path=" + dir + "/data";
-    const std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port);
+    const std::string listen = "--web.listen-address=127.0.0.1:0";
     freopen((dir + "/prometheus.log").c_str(), "w", stderr);
     execl(kPrometheus, kPrometheus, cfg.c_str(), data.c_str(), listen.c_str(),
           "--web.enable-remote-write-receiver", static_cast<char*>(nullptr));
     _exit(127);
   }
+  testutil::ChildGuard guard(pid);
+  // The kernel picks the port (pkg/util/test_listen.h): a probed "free" port can be taken by
+  // another test before Prometheus binds it. Startup can take many seconds on a loaded CI
+  // machine, so the waits are long; a healthy start ends them at once.
+  const int port = testutil::WaitForListeningPort(pid);
+  ASSERT_GT(port, 0) << "prometheus did not listen";
   httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(60));
   bool ready = false;
-  for (int i = 0; i < 100 && !ready; i++) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!ready && std::chrono::steady_clock::now() < deadline) {
     auto res = client.Get("/-/ready");
     ready = res && res->status == 200;
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -114,6 +110,7 @@ TEST(HeadChunksPrometheusTest, ReplaysChunksWrittenByPrometheus) {
   ::kill(pid, SIGTERM);
   int wstatus;
   ::waitpid(pid, &wstatus, 0);
+  guard.Release();
   ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
 
   auto m = ChunkDiskMapper::Open(dir + "/data/chunks_head");

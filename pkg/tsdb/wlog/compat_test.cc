@@ -1,13 +1,10 @@
 // Compatibility with the real Prometheus 2.42: its WAL read by our Reader and record
 // decoders, and our WAL read by promtool. Skipped when the binaries are absent.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <snappy.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +21,7 @@
 #include "pkg/tsdb/wlog/test_util.h"
 #include "pkg/tsdb/wlog/wlog.h"
 #include "pkg/util/coding.h"
+#include "pkg/util/test_listen.h"
 
 namespace kiln::tsdb::wlog {
 namespace {
@@ -84,18 +82,6 @@ std::string EncodeWriteRequest(const std::vector<TestSeries>& series) {
   return compressed;
 }
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs a command with stdout and stderr sent to `log`; killed with SIGKILL on destruction.
 class Process {
  public:
@@ -113,6 +99,7 @@ class Process {
     }
   }
   ~Process() { Kill(); }
+  pid_t pid() const { return pid_; }
   void Kill() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
@@ -164,9 +151,12 @@ std::vector<TestSeries> MakeSeries(int n, int64_t t0, int request) {
   return out;
 }
 
+// Polls /-/ready for up to two minutes: Prometheus can take many seconds to start on a
+// loaded CI machine, and a healthy start returns at once.
 bool WaitReady(int port) {
   httplib::Client cli("127.0.0.1", port);
-  for (int i = 0; i < 200; i++) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto res = cli.Get("/-/ready");
     if (res && res->status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -257,13 +247,16 @@ void PushToPrometheusAndKill(const std::string& dir, const std::string& data_dir
                              const std::vector<std::vector<TestSeries>>& requests) {
   const std::string config = dir + "/prometheus.yml";
   testing::WriteFile(config, "global:\n  scrape_interval: 1h\n");
-  const int port = FreePort();
   Process prom({kPrometheus, "--config.file=" + config, "--storage.tsdb.path=" + data_dir,
-                "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                "--web.enable-remote-write-receiver"},
+                "--web.listen-address=127.0.0.1:0", "--web.enable-remote-write-receiver"},
                dir + "/prometheus.log");
+  // The kernel picks the port (pkg/util/test_listen.h): a probed "free" port can be taken by
+  // another test before Prometheus binds it.
+  const int port = testutil::WaitForListeningPort(prom.pid());
+  ASSERT_GT(port, 0) << testing::ReadFile(dir + "/prometheus.log");
   ASSERT_TRUE(WaitReady(port)) << testing::ReadFile(dir + "/prometheus.log");
   httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(std::chrono::seconds(60));
   for (const auto& req : requests) {
     httplib::Headers headers = {{"Content-Encoding", "snappy"},
                                 {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
