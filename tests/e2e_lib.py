@@ -83,7 +83,8 @@ def wait_until(check, timeout, what, interval=0.2):
 _running = set()  # servers started and not stopped: stopped at exit whatever happens
 _started = []  # every server of this run, for the log tails a failure prints
 # setpriv (util-linux) makes the kernel kill the server when this test process dies, even by
-# SIGKILL (CTest's timeout), where no finally or atexit runs.
+# SIGKILL (CTest's timeout), where no finally or atexit runs. The kernel ties it to the
+# thread that started the server: start servers from the main thread.
 _DEATHSIG = ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"] \
     if os.path.exists("/usr/bin/setpriv") else []
 
