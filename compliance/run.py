@@ -166,7 +166,8 @@ def main():
     # CTest ends a test past its TIMEOUT with a signal: unwind so the servers are stopped and
     # the work directory removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    work = tempfile.mkdtemp(prefix="kiln-compliance-")
+    harness.e2e_lib.remove_orphaned_dirs("kiln-compliance-")  # left by runs killed by SIGKILL
+    work = tempfile.mkdtemp(prefix=f"kiln-compliance-{os.getpid()}-")
     failed_total = 0
     try:
         if not args.skip_backfill:

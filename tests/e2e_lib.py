@@ -10,6 +10,7 @@ through PR_SET_PDEATHSIG when the test itself is killed)."""
 
 import argparse
 import atexit
+import glob
 import gzip
 import http.server
 import json
@@ -245,7 +246,8 @@ def main(body, prefix, needs=(PROMETHEUS,), add_args=None):
             return SKIP
     # CTest ends a test past its TIMEOUT with a signal: unwind so finally blocks run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    work = tempfile.mkdtemp(prefix=prefix)
+    remove_orphaned_dirs(prefix)
+    work = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
     rc = 1
     try:
         rc = body(args, work) or 0
@@ -261,6 +263,23 @@ def main(body, prefix, needs=(PROMETHEUS,), add_args=None):
             print(f"work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_orphaned_dirs(prefix):
+    """Removes the temp directories of earlier runs of this test that were killed before
+    they could remove their own (SIGKILL): main() names its directory after its pid, and a
+    directory whose process is gone is no one's."""
+    base = os.path.join(tempfile.gettempdir(), prefix)
+    for path in glob.glob(glob.escape(base) + "*-*"):
+        pid = path[len(base):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, someone else's
 
 
 # --- HTTP --------------------------------------------------------------------------------

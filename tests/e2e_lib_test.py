@@ -153,6 +153,35 @@ class LifetimeTest(unittest.TestCase):
         self.assertIn("--- s log", out)
         self.assertIn("/marker-in-the-log", out)
 
+    def test_main_removes_the_directory_of_a_killed_run(self):
+        # A run SIGKILLed mid-test leaves its directory; the next run of the same test removes
+        # it, and leaves alone the directory of a run still going (this process's pid).
+        prefix = f"kiln-e2e-lib-test-orphans-{os.getpid()}-"
+        killed = run_script("""
+            import sys, time
+            def body(args, work):
+                print(work, flush=True)
+                time.sleep(300)
+            sys.exit(e2e.main(body, %r, needs=()))
+        """ % prefix, "--build-dir", "/nonexistent")
+        orphan = killed.stdout.readline().strip()
+        killed.kill()
+        killed.wait()
+        killed.stdout.close()
+        self.assertTrue(os.path.isdir(orphan))
+        live = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+        try:
+            proc = run_script("""
+                import sys
+                sys.exit(e2e.main(lambda args, work: 0, %r, needs=()))
+            """ % prefix, "--build-dir", "/nonexistent")
+            out, _ = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0, out)
+            self.assertFalse(os.path.exists(orphan))
+            self.assertTrue(os.path.isdir(live))
+        finally:
+            subprocess.run(["rm", "-rf", live, orphan])
+
     def test_main_skips_when_a_tool_is_missing(self):
         proc = run_script("""
             import sys
