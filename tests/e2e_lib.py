@@ -268,7 +268,8 @@ def main(body, prefix, needs=(PROMETHEUS,), add_args=None):
 def remove_orphaned_dirs(prefix):
     """Removes the temp directories of earlier runs of this test that were killed before
     they could remove their own (SIGKILL): main() names its directory after its pid, and a
-    directory whose process is gone is no one's."""
+    directory whose process is gone is no one's (runs sharing a /tmp are assumed to share a
+    pid namespace, as CI's and a developer's do)."""
     base = os.path.join(tempfile.gettempdir(), prefix)
     for path in glob.glob(glob.escape(base) + "*-*"):
         pid = path[len(base):].split("-", 1)[0]
