@@ -163,8 +163,8 @@ def main():
     if not os.path.isdir(os.path.join(SHARED, "compliance")):
         print(f"SKIP compliance: {SHARED}/compliance not found (set KILN_SHARED_DIR)")
         return 77
-    # CTest ends a test past its TIMEOUT with a signal: unwind so the servers are stopped and
-    # the work directory removed.
+    # A SIGTERM unwinds, so the servers are stopped and the work directory removed (CTest's
+    # TIMEOUT is a SIGKILL: see e2e_lib's parent-death signal and remove_orphaned_dirs).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     harness.e2e_lib.remove_orphaned_dirs("kiln-compliance-")  # left by runs killed by SIGKILL
     work = tempfile.mkdtemp(prefix=f"kiln-compliance-{os.getpid()}-")

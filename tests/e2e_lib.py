@@ -244,7 +244,8 @@ def main(body, prefix, needs=(PROMETHEUS,), add_args=None):
         if not os.path.exists(need):
             print(f"SKIP: {need} is not installed")
             return SKIP
-    # CTest ends a test past its TIMEOUT with a signal: unwind so finally blocks run.
+    # A SIGTERM (someone stopping the run) unwinds, so finally blocks run. CTest's TIMEOUT
+    # is a SIGKILL: the parent-death signal and remove_orphaned_dirs cover that one.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     remove_orphaned_dirs(prefix)
     work = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
