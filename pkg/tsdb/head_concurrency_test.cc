@@ -43,8 +43,8 @@ TEST(HeadIsolationTest, QueriesNeverSeeHalfACommit) {
   // The reader makes a fixed number of checks while the writer commits. The writer stays at
   // most kCommitsPerCheck commits ahead of the checks made so far, so the two overlap on
   // any machine, however fast or loaded, and the data (and each check's cost) stays bounded.
-  constexpr int kChecks = 60;
-  constexpr int64_t kCommitsPerCheck = 500;
+  constexpr int kChecks = 50;
+  constexpr int64_t kCommitsPerCheck = 200;
   std::atomic<bool> stop{false};
   std::atomic<int64_t> commits{0};
   std::atomic<int64_t> checks{0};
