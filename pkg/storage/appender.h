@@ -14,6 +14,28 @@ namespace kiln::storage {
 // Opaque handle to a series, valid for the lifetime of the storage that issued it. 0 = none.
 using SeriesRef = uint64_t;
 
+// What a caller that appends to the same series over and over (a scrape loop, once per
+// scrape) keeps per series between transactions: the ref, plus whatever the storage wants
+// to remember to find the series again without a lookup. Zero-initialised = nothing known.
+// Only `ref` means anything to the caller; the rest belongs to the storage that filled it.
+struct SeriesSlot {
+  SeriesRef ref = 0;
+  const void* owner = nullptr;
+  void* series = nullptr;
+  uint64_t generation = 0;
+};
+
+// Starts loading, ahead of time, the memory the next append through `slot` reads first: a
+// caller that knows which series come next (a scrape loop does) hides cache misses with it.
+// Only a hint; a stale pointer is harmless (prefetching never faults).
+inline void PrefetchSeries(const SeriesSlot& slot) {
+  const char* p = static_cast<const char*>(slot.series);
+  if (p == nullptr) return;
+  // For writing: the append takes a lock there.
+  __builtin_prefetch(p, 1);
+  __builtin_prefetch(p + 64, 1);
+}
+
 class Appender {
  public:
   virtual ~Appender() = default;
@@ -23,6 +45,16 @@ class Appender {
   // kDuplicateSample, kTooOld, kBadData (invalid labels); the transaction stays usable.
   virtual Result<SeriesRef> Append(SeriesRef ref, const model::Labels& labels, int64_t t,
                                    double v) = 0;
+
+  // Append with `slot` as the ref hint, updated (ref and storage-private state) on success so
+  // that the next Append of the series through any appender of the same storage is cheaper.
+  // Errors as Append's. The default uses and updates only slot->ref.
+  virtual Status AppendCached(SeriesSlot* slot, const model::Labels& labels, int64_t t, double v) {
+    Result<SeriesRef> r = Append(slot->ref, labels, t, v);
+    if (!r.ok()) return r.status();
+    slot->ref = *r;
+    return Status::OK();
+  }
 
   // Records metadata for the series' metric family.
   virtual Result<SeriesRef> UpdateMetadata(SeriesRef ref, const model::Labels& labels,

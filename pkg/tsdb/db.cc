@@ -96,6 +96,10 @@ class DB::CompactionTriggeringAppender final : public storage::Appender {
                                     double v) override {
     return app_->Append(ref, labels, t, v);
   }
+  Status AppendCached(storage::SeriesSlot* slot, const model::Labels& labels, int64_t t,
+                      double v) override {
+    return app_->AppendCached(slot, labels, t, v);
+  }
   Result<storage::SeriesRef> UpdateMetadata(storage::SeriesRef ref, const model::Labels& labels,
                                             const model::Metadata& meta) override {
     return app_->UpdateMetadata(ref, labels, meta);

@@ -45,6 +45,7 @@ model::Labels WithoutEmpty(const model::Labels& labels) {
 HeadAppender::HeadAppender(Head* head)
     : head_(head),
       epoch_(head->reclaimer_.Enter(SeriesReclaimer::Kind::kWriter)),
+      gc_generation_(head->series_.gc_generation()),
       buf_(head->GetBuffers()) {
   head_->metrics_.active_appenders.Increment();
 }
@@ -79,13 +80,37 @@ Result<MemSeries*> HeadAppender::GetOrCreate(storage::SeriesRef ref, const model
 
 Result<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref, const model::Labels& labels,
                                                 int64_t t, double v) {
+  KILN_ASSIGN_OR_RETURN(MemSeries * s, Stage(nullptr, ref, labels, t, v));
+  return s->ref();
+}
+
+Status HeadAppender::AppendCached(storage::SeriesSlot* slot, const model::Labels& labels, int64_t t,
+                                  double v) {
+  // A slot from this head, filled when the GC generation was the one this appender read
+  // after registering with the reclaimer: its series was not freed and cannot be while this
+  // appender lives (Stage still re-resolves it when GC unlinked it meanwhile).
+  MemSeries* cached = slot->owner == head_ && slot->generation == gc_generation_
+                          ? static_cast<MemSeries*>(slot->series)
+                          : nullptr;
+  KILN_ASSIGN_OR_RETURN(MemSeries * s, Stage(cached, slot->ref, labels, t, v));
+  slot->ref = s->ref();
+  slot->owner = head_;
+  slot->series = s;
+  slot->generation = gc_generation_;
+  return Status::OK();
+}
+
+Result<MemSeries*> HeadAppender::Stage(MemSeries* s, storage::SeriesRef ref,
+                                       const model::Labels& labels, int64_t t, double v) {
   if (closed_) return Status::Internal("append: appender already committed or rolled back");
   InitBounds(t);
   if (t < min_valid_time_) {
     head_->metrics_.out_of_bound_samples.Increment();
     return Status::OutOfBounds("out of bounds");
   }
-  KILN_ASSIGN_OR_RETURN(MemSeries * s, GetOrCreate(ref, labels));
+  if (s == nullptr) {
+    KILN_ASSIGN_OR_RETURN(s, GetOrCreate(ref, labels));
+  }
   Status st;
   for (;;) {
     bool removed;
@@ -110,7 +135,7 @@ Result<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref, const mo
   maxt_ = std::max(maxt_, t);
   buf_->samples.push_back({s->ref(), t, v});
   buf_->sample_series.push_back(s);
-  return s->ref();
+  return s;
 }
 
 Result<storage::SeriesRef> HeadAppender::UpdateMetadata(storage::SeriesRef ref,

@@ -28,6 +28,10 @@ class HeadAppender final : public storage::Appender {
 
   Result<storage::SeriesRef> Append(storage::SeriesRef ref, const model::Labels& labels, int64_t t,
                                     double v) override;
+  // Remembers the MemSeries* in the slot: a later appender uses it without a lookup as long
+  // as no head GC unlinked series in between (see StripeSeries::gc_generation).
+  Status AppendCached(storage::SeriesSlot* slot, const model::Labels& labels, int64_t t,
+                      double v) override;
   Result<storage::SeriesRef> UpdateMetadata(storage::SeriesRef ref, const model::Labels& labels,
                                             const model::Metadata& meta) override;
   Status Commit() override;
@@ -36,6 +40,10 @@ class HeadAppender final : public storage::Appender {
  private:
   // Resolves `ref` or `labels` to a series, creating it if needed (validating the labels).
   Result<MemSeries*> GetOrCreate(storage::SeriesRef ref, const model::Labels& labels);
+  // Both Appends: stages (t, v) for `s` when non-null (a series still safe to dereference),
+  // else for the series GetOrCreate(ref, labels) finds.
+  Result<MemSeries*> Stage(MemSeries* s, storage::SeriesRef ref, const model::Labels& labels,
+                           int64_t t, double v);
   // Computes the appendable window on first use (the head's bounds may be set by it).
   void InitBounds(int64_t t);
   // Writes the staged records to the WAL.
@@ -48,6 +56,9 @@ class HeadAppender final : public storage::Appender {
   Head* const head_;
   // Registration with the head's SeriesReclaimer: the staged MemSeries* stay valid.
   const uint64_t epoch_;
+  // The series registry's GC generation, read after registering: slots stamped with it
+  // hold series this appender may dereference.
+  const uint64_t gc_generation_;
   std::unique_ptr<Head::AppendBuffers> buf_;
   bool bounds_set_ = false;
   bool closed_ = false;

@@ -89,7 +89,7 @@ Status MemSeries::Appendable(int64_t t, double v, int64_t min_valid_time) const 
 
 bool MemSeries::NeedsNewChunk(int64_t t, const ChunkOptions& opts) {
   if (head_chunk_->Bytes().size() > kMaxBytesPerXorChunk) return true;
-  int n = head_chunk_->NumSamples();
+  const int n = head_samples_;
   if (n == opts.samples_per_chunk / 4) {
     next_at_ = ComputeChunkEndTime(head_mint_, head_maxt_, next_at_, 4);
   }
@@ -117,6 +117,7 @@ void MemSeries::CutNewChunk(int64_t t, const ChunkOptions& opts) {
   head_chunk_ = std::make_unique<chunkenc::XorChunk>();
   // An empty XOR chunk always yields an appender.
   app_ = std::move(head_chunk_->NewAppender()).value();
+  head_samples_ = 0;
   head_mint_ = t;
   head_maxt_ = std::numeric_limits<int64_t>::min();
   next_at_ = RangeForTimestamp(t, opts.chunk_range);
@@ -131,6 +132,7 @@ bool MemSeries::Append(int64_t t, double v, uint64_t append_id, const ChunkOptio
     *chunk_created = true;
   }
   app_->Append(t, v);
+  ++head_samples_;
   head_maxt_ = t;
   last_value_ = v;
   if (append_id != 0) {
@@ -164,7 +166,7 @@ size_t MemSeries::TruncateChunksBefore(int64_t mint) {
     const size_t excess = tagged - total;
     if (txs_.front().samples <= excess) {
       tagged -= txs_.front().samples;
-      txs_.erase(txs_.begin());
+      txs_.erase_front(1);
     } else {
       txs_.front().samples -= static_cast<uint32_t>(excess);
       tagged = total;
@@ -177,8 +179,36 @@ size_t MemSeries::TruncateChunksBefore(int64_t mint) {
 void MemSeries::CleanupAppendIDsBelow(uint64_t low_watermark) {
   size_t n = 0;
   while (n < txs_.size() && txs_[n].append_id < low_watermark) ++n;
-  // erase keeps the capacity, so steady-state commits do not allocate.
-  if (n > 0) txs_.erase(txs_.begin(), txs_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (n > 0) txs_.erase_front(n);
+}
+
+void MemSeries::TxRuns::push_back(TxRun r) {
+  if (!spilled_ && size_ < kInline) {
+    inline_[size_++] = r;
+    return;
+  }
+  if (!spilled_) {
+    heap_.assign(inline_, inline_ + size_);
+    spilled_ = true;
+  }
+  heap_.push_back(r);
+  ++size_;
+}
+
+void MemSeries::TxRuns::erase_front(size_t n) {
+  if (!spilled_) {
+    std::copy(inline_ + n, inline_ + size_, inline_);
+    size_ -= static_cast<uint32_t>(n);
+    return;
+  }
+  heap_.erase(heap_.begin(), heap_.begin() + static_cast<std::ptrdiff_t>(n));
+  size_ = static_cast<uint32_t>(heap_.size());
+  if (size_ <= kInline) {
+    // Back inline; the spill buffer goes too (a series rarely needs it twice).
+    std::copy(heap_.begin(), heap_.end(), inline_);
+    heap_ = std::vector<TxRun>();
+    spilled_ = false;
+  }
 }
 
 size_t MemSeries::HiddenSamples(const IsolationState& iso) const {

@@ -52,7 +52,7 @@ struct ChunkView {
 
 class MemSeries {
  public:
-  MemSeries(model::Labels labels, uint64_t ref) : labels_(std::move(labels)), ref_(ref) {}
+  MemSeries(model::Labels labels, uint64_t ref) : ref_(ref), labels_(std::move(labels)) {}
   MemSeries(const MemSeries&) = delete;
   MemSeries& operator=(const MemSeries&) = delete;
 
@@ -124,6 +124,34 @@ class MemSeries {
     uint64_t append_id;
     uint32_t samples;
   };
+  // The runs, oldest first. Every commit reads and updates them, and in steady state there
+  // are one or two (the previous commit's until the next cleanup), so up to kInline live in
+  // the series itself: a separate allocation would cost a cache miss per appended sample.
+  class TxRuns {
+   public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    TxRun* begin() { return data(); }
+    TxRun* end() { return data() + size_; }
+    const TxRun* begin() const { return data(); }
+    const TxRun* end() const { return data() + size_; }
+    TxRun& front() { return data()[0]; }
+    TxRun& back() { return data()[size_ - 1]; }
+    const TxRun& operator[](size_t i) const { return data()[i]; }
+    void push_back(TxRun r);
+    // Drops the n oldest runs. REQUIRES: n <= size().
+    void erase_front(size_t n);
+
+   private:
+    static constexpr size_t kInline = 2;
+    TxRun* data() { return spilled_ ? heap_.data() : inline_; }
+    const TxRun* data() const { return spilled_ ? heap_.data() : inline_; }
+
+    TxRun inline_[kInline];
+    uint32_t size_ = 0;
+    bool spilled_ = false;  // the runs live in heap_ (more than kInline at some point)
+    std::vector<TxRun> heap_;
+  };
 
   // Whether the next sample at `t` must go to a new chunk; updates next_at_.
   bool NeedsNewChunk(int64_t t, const ChunkOptions& opts);
@@ -132,22 +160,28 @@ class MemSeries {
   void CloseHeadChunk(const ChunkOptions& opts);
   size_t HiddenSamples(const IsolationState& iso) const;
 
-  const model::Labels labels_;
-  const uint64_t ref_;
+  // Members are ordered so that what every append reads and writes (lock, state, open
+  // chunk, tx runs) comes first: with many series, each append's cache misses are misses on
+  // these few lines, which callers can prefetch (PrefetchSeries in storage/appender.h
+  // loads the first two).
   mutable SpinLock mu_;
-
-  // All members below are guarded by mu_.
-  std::vector<ClosedChunk> closed_;  // full chunks, oldest first
+  // All members below but labels_ and ref_ are guarded by mu_.
+  bool removed_ = false;
+  int pending_commits_ = 0;
+  // Samples in head_chunk_: its header says the same, but reading it there costs a cache
+  // miss per appended sample before the encoder gets to that memory.
+  int head_samples_ = 0;
+  const uint64_t ref_;
+  int64_t head_maxt_ = 0;
+  double last_value_ = 0;
   std::unique_ptr<chunkenc::XorChunk> head_chunk_;
   std::unique_ptr<chunkenc::Appender> app_;
-  int64_t head_mint_ = 0;
-  int64_t head_maxt_ = 0;
   int64_t next_at_ = 0;  // a sample at or after this starts a new chunk
-  double last_value_ = 0;
-  std::vector<TxRun> txs_;  // runs of recent commits, oldest first
+  int64_t head_mint_ = 0;
+  TxRuns txs_;  // runs of recent commits, oldest first
+  const model::Labels labels_;
+  std::vector<ClosedChunk> closed_;  // full chunks, oldest first
   std::unique_ptr<model::Metadata> meta_;
-  int pending_commits_ = 0;
-  bool removed_ = false;
   DeletedIntervals deleted_;
 };
 

@@ -104,6 +104,7 @@ std::vector<std::unique_ptr<MemSeries>> StripeSeries::Gc(
     out.push_back(std::move(it->series));
     rs.series.erase(it);
   }
+  if (!out.empty()) gc_generation_.fetch_add(1, std::memory_order_seq_cst);
   return out;
 }
 

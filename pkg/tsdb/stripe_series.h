@@ -7,6 +7,7 @@
 // Thread-safe. Lock order: hash stripe, then ref stripe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,12 @@ class StripeSeries {
   // Calls f for every series (stripe by stripe, each stripe locked while visited).
   void ForEach(const std::function<void(MemSeries*)>& f) const;
 
+  // Counts the Gc calls that unlinked something; it changes after their last unlink and
+  // before they return. A MemSeries* found while the count was g is therefore still linked,
+  // or retired no earlier than the count left g: a user of the SeriesReclaimer that entered
+  // and then read g again may dereference it (and must check removed()).
+  uint64_t gc_generation() const { return gc_generation_.load(std::memory_order_seq_cst); }
+
  private:
   struct HashStripe {
     mutable std::mutex mu;
@@ -68,6 +75,7 @@ class StripeSeries {
   MemSeries* FindLocked(const HashStripe& s, uint64_t hash, const model::Labels& labels) const;
 
   const size_t mask_;
+  std::atomic<uint64_t> gc_generation_{0};
   std::vector<HashStripe> hashes_;
   std::vector<RefStripe> refs_;
 };
