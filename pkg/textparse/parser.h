@@ -60,6 +60,16 @@ class Parser {
   // REQUIRES: Next() returned kComment. The whole comment line.
   virtual std::string_view Comment() const { return {}; }
 
+  // A speed-up for callers that cache series by their text (a scrape cache): `text` is the
+  // series the caller expects next, e.g. the one at the same position in the previous
+  // scrape. When the next series line starts with exactly that text, Next() takes it
+  // without scanning its labels again (they are known to be well-formed) and
+  // SeriesMatchedHint() is true until the following Next(). The hint is used by the next
+  // series line only. REQUIRES: `text` is empty or was returned by Series() of a parser of
+  // the same format. Parsers without a fast path ignore hints.
+  virtual void HintNextSeries(std::string_view text) {}
+  virtual bool SeriesMatchedHint() const { return false; }
+
   // Why Next() returned kInvalid; OK otherwise.
   virtual Status err() const = 0;
 };

@@ -8,6 +8,7 @@ using internal::ParseGoFloat;
 
 Entry PromParser::Next() {
   if (done_ == Entry::kEOF || done_ == Entry::kInvalid) return done_;
+  hint_matched_ = false;
   for (;;) {
     s_.SkipBlanks();
     if (s_.AtEnd()) {
@@ -84,7 +85,15 @@ Entry PromParser::ParseMeta(std::string_view keyword) {
 }
 
 Entry PromParser::ParseSeries() {
-  if (!s_.SeriesId()) return Invalid();
+  // The hint is a series text this format accepted before. The same bytes followed by a
+  // blank scan to the same series, so only the comparison is needed (a scrape's known
+  // series skip their label syntax, as the upstream scrape loop skips label parsing).
+  if (!hint_.empty() && s_.SkipSeries(hint_)) {
+    hint_matched_ = true;
+  } else if (!s_.SeriesId()) {
+    return Invalid();
+  }
+  hint_ = {};
   if (!s_.SkipBlanks() || s_.AtLineEnd()) {
     s_.Expected("value after metric");
     return Invalid();
@@ -122,8 +131,15 @@ std::string_view PromParser::Series(double* value, std::optional<model::Timestam
 }
 
 void PromParser::Labels(model::LabelsBuilder* builder) const {
-  auto type = s_.name.starts_with(family_) ? family_type_ : model::MetricType::kUnknown;
-  internal::BuildLabels(s_.name, s_.name_escaped, s_.labels, type, builder);
+  const internal::TextScanner* scanned = &s_;
+  internal::TextScanner rescan(s_.series);
+  if (hint_matched_) {
+    // Scanned before, in an earlier parse, so it scans again without error.
+    rescan.SeriesId();
+    scanned = &rescan;
+  }
+  auto type = scanned->name.starts_with(family_) ? family_type_ : model::MetricType::kUnknown;
+  internal::BuildLabels(scanned->name, scanned->name_escaped, scanned->labels, type, builder);
 }
 
 std::pair<std::string_view, std::string_view> PromParser::Help() const {

@@ -23,6 +23,8 @@ class PromParser final : public Parser {
   std::pair<std::string_view, model::MetricType> Type() const override;
   std::string_view Comment() const override { return comment_; }
   Status err() const override { return s_.error(); }
+  void HintNextSeries(std::string_view text) override { hint_ = text; }
+  bool SeriesMatchedHint() const override { return hint_matched_; }
 
  private:
   Entry ParseComment();
@@ -44,6 +46,9 @@ class PromParser final : public Parser {
   std::string_view family_;
   model::MetricType family_type_ = model::MetricType::kUnknown;
   std::string_view comment_;
+  std::string_view hint_;
+  // The current series was taken by the hint: s_.name and s_.labels were not filled in.
+  bool hint_matched_ = false;
 };
 
 }  // namespace kiln::textparse

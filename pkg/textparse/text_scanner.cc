@@ -3,6 +3,7 @@
 #include <strings.h>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "pkg/util/utf8.h"
@@ -22,7 +23,47 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+namespace {
+
+// Clinger's fast path for the shapes exporters write most ([+-]digits[.digits], e.g. "42",
+// "-3.25", "0.001"): with the digits as an integer m <= 2^53 and k <= 22 fraction digits,
+// m and 10^k are exact doubles, so m / 10^k is a single correctly rounded IEEE division:
+// exactly what strtod and from_chars return. Anything else returns false.
+bool ParseSimpleDecimal(std::string_view s, double* out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  bool neg = false;
+  if (p != end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+  uint64_t m = 0;
+  int digits = 0;
+  int frac = -1;  // fraction digits; -1 until the point
+  for (; p != end; ++p) {
+    const unsigned d = static_cast<unsigned char>(*p) - '0';
+    if (d <= 9) {
+      // 19 digits always fit in a uint64_t; longer ones take the general path.
+      if (++digits > 19) return false;
+      m = m * 10 + d;
+      if (frac >= 0) ++frac;
+    } else if (*p == '.' && frac < 0) {
+      frac = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || m > (uint64_t{1} << 53) || frac > 22) return false;
+  double v = static_cast<double>(m);
+  if (frac > 0) v /= kPow10[frac];
+  *out = neg ? -v : v;
+  return true;
+}
+
+}  // namespace
+
 bool ParseGoFloat(std::string_view s, double* out) {
+  if (ParseSimpleDecimal(s, out)) return true;
   if (s.empty() || s.find_first_of("pP_xX") != std::string_view::npos) return false;
   bool neg = false;
   std::string_view body = s;
@@ -222,6 +263,20 @@ bool TextScanner::SeriesId() {
     return false;
   }
   series = buf_.substr(start, pos_ - start);
+  return true;
+}
+
+bool TextScanner::SkipSeries(std::string_view text) {
+  const size_t end = pos_ + text.size();
+  if (end >= buf_.size() || (buf_[end] != ' ' && buf_[end] != '\t') ||
+      std::memcmp(buf_.data() + pos_, text.data(), text.size()) != 0) {
+    return false;
+  }
+  labels.clear();
+  name = {};
+  name_escaped = false;
+  series = buf_.substr(pos_, text.size());
+  pos_ = end;
   return true;
 }
 

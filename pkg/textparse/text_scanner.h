@@ -63,6 +63,10 @@ class TextScanner {
 
   // Consumes `name{labels}`, `name` or `{"name", labels}`; fills the fields below.
   bool SeriesId();
+  // When the input continues with `text` and then a blank, consumes `text` as the series
+  // (only `series` is set; name and labels are left empty) and returns true. REQUIRES:
+  // SeriesId() accepted `text` before, so it would accept and consume it here.
+  bool SkipSeries(std::string_view text);
   // Consumes a `{…}` label set into `labels` (the first quoted item without `=` becomes
   // `*name` when name is non-null).
   bool LabelSet(std::vector<LabelSpan>* labels, std::string_view* name, bool* name_escaped);

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bit>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -119,6 +121,205 @@ TEST(FormatTest, ParseGoFloat) {
   }
   for (const char* bad : {"", "abc", "0x10", "1_000", "0x1p3", "1.5.5", "--1", "+-1", "1e"}) {
     EXPECT_FALSE(internal::ParseGoFloat(bad, &v)) << bad;
+  }
+}
+
+// The fast path for plain decimals must return exactly what from_chars (= strtod = Go's
+// ParseFloat) returns, bit for bit, signed zeros included.
+TEST(FormatTest, ParseGoFloatEqualsFromChars) {
+  std::vector<std::string> cases = {
+      "0",
+      "-0",
+      "+0",
+      "0.0",
+      "-0.0",
+      "00",
+      "000.000",
+      ".0",
+      "0.",
+      "1",
+      "-1",
+      "10",
+      "42.5",
+      "0.1",
+      "0.2",
+      "0.3",
+      "0.30000000000000004",
+      "1.7976931348623157",
+      "4.9406564584124654",
+      "2.2250738585072014",
+      "9007199254740991",
+      "9007199254740992",
+      "9007199254740993",
+      "-9007199254740993",
+      "18446744073709551615",
+      "18446744073709551616",
+      "1234567890123456789",
+      "12345678901234567890",
+      "0.0000000000000000000001",
+      "0.00000000000000000000001",
+      "1.0000000000000000000001",
+      "123456.7890123456789",
+      "0.1234567890123456789",
+      "99999999999999999999999",
+      "3.14159265358979323846",
+      "1e3",
+      "1.5e-7",
+      "1E22",
+      "1e23",
+      "NaN",
+      "+Inf",
+      "-Inf",
+      "inf",
+      "0x10",
+      "1_0",
+      ".",
+      "-",
+      "+",
+      "",
+      "1..2",
+      "1.2.3",
+      "-.5",
+      "+.5",
+      "5.",
+      "--5",
+      "+-5",
+      "1.5 ",
+      " 1.5",
+      "1,5",
+  };
+  std::mt19937_64 rng(20261122);
+  for (int i = 0; i < 300000; ++i) {
+    // Random digit strings of 1..24 digits with the point anywhere (or nowhere), and a sign.
+    const int n = 1 + static_cast<int>(rng() % 24);
+    std::string d;
+    for (int j = 0; j < n; ++j) d += static_cast<char>('0' + rng() % 10);
+    const int point = static_cast<int>(rng() % (n + 2)) - 1;  // -1: none
+    if (point >= 0) d.insert(d.begin() + point, '.');
+    switch (rng() % 4) {
+      case 0:
+        d = "-" + d;
+        break;
+      case 1:
+        d = "+" + d;
+        break;
+    }
+    cases.push_back(std::move(d));
+  }
+  for (const std::string& c : cases) {
+    double got = 12345;
+    const bool ok = internal::ParseGoFloat(c, &got);
+    // Reference: from_chars on the unsigned body, as the general path minus its special words.
+    std::string_view body = c;
+    bool neg = false;
+    if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+      neg = body[0] == '-';
+      body.remove_prefix(1);
+    }
+    double want = 0;
+    auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), want);
+    const bool want_ok = !body.empty() && body[0] != '+' && body[0] != '-' && ec == std::errc() &&
+                         end == body.data() + body.size() &&
+                         body.find_first_of("xX_pP") == std::string_view::npos;
+    if (!want_ok) {
+      // Only the words the general path accepts may differ from from_chars here.
+      if (ok) EXPECT_TRUE(std::isnan(got) || std::isinf(got)) << c;
+      continue;
+    }
+    if (neg) want = -want;
+    ASSERT_TRUE(ok) << c;
+    EXPECT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(want)) << c;
+  }
+}
+
+// Parses `in` feeding each series line the text of the series at the same position in
+// `hints`, as a scrape cache does; returns Dump()'s output and how many hints matched.
+std::string HintedDump(const std::string& in, const std::vector<std::string>& hints, int* matched) {
+  PromParser p(in);
+  std::string out;
+  model::LabelsBuilder b;
+  size_t n = 0;
+  *matched = 0;
+  for (;;) {
+    p.HintNextSeries(n < hints.size() ? std::string_view(hints[n]) : std::string_view());
+    Entry e = p.Next();
+    if (e == Entry::kEOF) return out + "eof\n";
+    if (e == Entry::kInvalid) return out + "error: " + p.err().message() + "\n";
+    if (e == Entry::kType) out += "type: " + std::string(p.Type().first) + "\n";
+    if (e != Entry::kSeries) continue;
+    double v;
+    std::optional<model::Timestamp> ts;
+    std::string_view text = p.Series(&v, &ts);
+    if (p.SeriesMatchedHint()) {
+      ++*matched;
+      EXPECT_EQ(text, hints[n]);
+    }
+    p.Labels(&b);
+    out += "series: " + std::string(text) + " " + b.Build().ToString() + " " +
+           FormatOpenMetricsFloat(v);
+    if (ts) out += " @" + std::to_string(*ts);
+    out += "\n";
+    ++n;
+  }
+}
+
+TEST(PromParserTest, HintsGiveTheSameResultAsAFullScan) {
+  const std::string page1 =
+      "a 1\n"
+      "a{x=\"1\"} 2\n"
+      "# TYPE c histogram\n"
+      "b{x=\"va} l,ue\",y=\"q\\\"uo\\\\te\"} 3\n"
+      "{\"my.metric\",z=\"1\"} 4\n"
+      "c_bucket{le=\"1\"} 5\n"
+      "d\t6\n"
+      "e{x=\"1\"} 7 1000\n"
+      "f{x=\"1\"} 8\n";
+  std::vector<std::string> hints;
+  {
+    PromParser p(page1);
+    double v;
+    std::optional<model::Timestamp> ts;
+    for (Entry e = p.Next(); e != Entry::kEOF; e = p.Next()) {
+      ASSERT_NE(e, Entry::kInvalid) << p.err().ToString();
+      if (e == Entry::kSeries) hints.emplace_back(p.Series(&v, &ts));
+    }
+  }
+  ASSERT_EQ(hints.size(), 8u);
+  int matched = 0;
+  // Unchanged series texts match (whatever the values), and give the same labels.
+  const std::string page2 =
+      "a 10\n"
+      "a{x=\"1\"}\t20 5\n"
+      "# TYPE c histogram\n"
+      "b{x=\"va} l,ue\",y=\"q\\\"uo\\\\te\"} 30\n"
+      "{\"my.metric\",z=\"1\"}  4.5\n"
+      "c_bucket{le=\"1\"} 50\n"
+      "d 60\n"
+      "e{x=\"1\"} 70 2000\n"
+      "f{x=\"1\"} +Inf\n";
+  std::string hinted = HintedDump(page2, hints, &matched);
+  EXPECT_EQ(matched, 8);
+  EXPECT_EQ(hinted, HintedDump(page2, {}, &matched));
+  EXPECT_EQ(matched, 0);
+  EXPECT_NE(hinted.find("{__name__=\"c_bucket\", le=\"1.0\"}"), std::string::npos) << hinted;
+
+  // Texts that only start like the hint, or hints at the wrong positions, do not match.
+  const std::string page3 =
+      "a{x=\"1\"} 1\n"         // hint "a": followed by '{'
+      "a 2\n"                  // hint a{x="1"}
+      "b{x=\"va} l,ue\"} 3\n"  // a prefix of the hint
+      "{\"my.metric\",z=\"1\",w=\"2\"} 4\n"
+      "c_bucket{le=\"1\"}\n";  // no value: the same error as without hints
+  std::string with = HintedDump(page3, hints, &matched);
+  EXPECT_EQ(matched, 0);
+  EXPECT_EQ(with, HintedDump(page3, {}, &matched));
+  EXPECT_NE(with.find("error: line 5: expected value after metric"), std::string::npos) << with;
+
+  // A hint run into the end of the buffer, and one followed by no blank.
+  for (const std::string& tail : {std::string("f{x=\"1\"}"), std::string("f{x=\"1\"}8\n")}) {
+    std::vector<std::string> h = {"f{x=\"1\"}"};
+    EXPECT_EQ(HintedDump(tail, h, &matched), HintedDump(tail, {}, &matched)) << tail;
+    EXPECT_EQ(matched, 0);
   }
 }
 
