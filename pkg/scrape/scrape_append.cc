@@ -73,6 +73,7 @@ Status ScrapeLoop::Append(storage::Appender* app, std::string_view body,
   AppendInheritedStale(app, t);
   std::swap(prev_, cur_);
   cache_.End(true);
+  cache_content_type_.assign(content_type);
   return Status::OK();
 }
 
@@ -82,7 +83,11 @@ Status ScrapeLoop::AppendEntries(storage::Appender* app, std::string_view body,
                         textparse::NewParser(body, content_type, cfg_->fallback_scrape_protocol));
   const uint64_t sample_limit = cfg_->sample_limit;
   bool limit_exceeded = false;
+  // The cache's guesses are series texts of the last successful scrape, which the parser
+  // may take without re-scanning only when that scrape had the same format.
+  const bool hints = content_type == cache_content_type_;
   while (true) {
+    if (hints) parser->HintNextSeries(cache_.Expected());
     textparse::Entry entry = parser->Next();
     switch (entry) {
       case textparse::Entry::kEOF:
@@ -117,7 +122,8 @@ Status ScrapeLoop::AppendEntries(storage::Appender* app, std::string_view body,
     std::optional<model::Timestamp> ts;
     std::string_view text = parser->Series(&v, &ts);
     ++stats->total;
-    ScrapeCache::Entry* e = cache_.Find(text);
+    ScrapeCache::Entry* e =
+        hints && parser->SeriesMatchedHint() ? cache_.TakeExpected() : cache_.Find(text);
     const bool is_new = e == nullptr;
     if (is_new) {
       parser->Labels(&builder_);
@@ -197,9 +203,8 @@ Status ScrapeLoop::CheckLabelLimits(std::string_view text, const model::Labels& 
 
 Status ScrapeLoop::AppendOne(storage::Appender* app, ScrapeCache::Entry* e, int64_t t, double v,
                              bool is_new, AppendStats* stats) {
-  auto r = app->Append(e->ref, e->labels, t, v);
-  if (!r.ok()) {
-    const Status& s = r.status();
+  Status s = app->AppendCached(&e->slot, e->labels, t, v);
+  if (!s.ok()) {
     if (s.Is(StatusCode::kOutOfOrder)) {
       metrics_->out_of_order.Increment();
     } else if (s.Is(StatusCode::kDuplicateSample)) {
@@ -211,7 +216,6 @@ Status ScrapeLoop::AppendOne(storage::Appender* app, ScrapeCache::Entry* e, int6
     }
     return Status::OK();
   }
-  e->ref = *r;
   if (e->track_staleness) cur_.push_back(e);
   if (is_new) ++stats->series_added;
   if (is_new || cache_.metadata_changed_now()) {
@@ -219,7 +223,7 @@ Status ScrapeLoop::AppendOne(storage::Appender* app, ScrapeCache::Entry* e, int6
     bool changed = false;
     const model::Metadata* md = cache_.GetMetadata(e->metric, &family, &changed);
     if (md != nullptr && (is_new || changed)) {
-      auto u = app->UpdateMetadata(e->ref, e->labels, *md);
+      auto u = app->UpdateMetadata(e->slot.ref, e->labels, *md);
       (void)u;  // metadata is best effort, as upstream
     }
   }

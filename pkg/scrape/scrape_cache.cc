@@ -11,7 +11,19 @@ constexpr std::string_view kFamilySuffixes[] = {"_bucket",  "_sum",  "_count",  
 
 }  // namespace
 
-void ScrapeCache::Found(SeriesMap::value_type* kv) {
+void ScrapeCache::Found(SeriesMap::value_type* kv, bool same, std::string_view text) {
+  const size_t pos = cur_order_.size();
+  if (!same && !diverged_) {
+    // Leaving the previous order: from here on cur_order_ needs its own copy of the keys.
+    diverged_ = true;
+    cur_ends_.assign(prev_ends_.begin(), prev_ends_.begin() + static_cast<std::ptrdiff_t>(pos));
+    cur_texts_.assign(prev_texts_, 0, pos == 0 ? 0 : prev_ends_[pos - 1]);
+  }
+  if (diverged_) {
+    if (same) text = std::string_view(kv->first);
+    cur_texts_.append(text);
+    cur_ends_.push_back(cur_texts_.size());
+  }
   cur_order_.push_back(kv);
   if (kv->second.found_iter != iter_) {
     kv->second.found_iter = iter_;
@@ -21,19 +33,20 @@ void ScrapeCache::Found(SeriesMap::value_type* kv) {
 
 ScrapeCache::Entry* ScrapeCache::Find(std::string_view series) {
   const size_t pos = cur_order_.size();
-  if (pos < prev_order_.size() && prev_order_[pos]->first == series) {
-    Found(prev_order_[pos]);
+  if (pos < prev_order_.size() && Expected() == series) {
+    PrefetchAhead(pos);
+    Found(prev_order_[pos], true, {});
     return &prev_order_[pos]->second;
   }
   auto it = series_.find(series);
   if (it == series_.end()) return nullptr;
-  Found(&*it);
+  Found(&*it, false, series);
   return &it->second;
 }
 
 ScrapeCache::Entry* ScrapeCache::Add(std::string_view series) {
   auto it = series_.emplace(std::string(series), Entry{}).first;
-  Found(&*it);
+  Found(&*it, false, series);
   return &it->second;
 }
 
@@ -46,10 +59,22 @@ void ScrapeCache::End(bool success) {
   });
   if (all_kept) {
     prev_order_.swap(cur_order_);
+    if (diverged_) {
+      prev_texts_.swap(cur_texts_);
+      prev_ends_.swap(cur_ends_);
+    } else {
+      // A prefix (or all) of the previous order: its keys are already in place.
+      prev_ends_.resize(prev_order_.size());
+      prev_texts_.resize(prev_ends_.empty() ? 0 : prev_ends_.back());
+    }
   } else {
     prev_order_.clear();
+    prev_texts_.clear();
+    prev_ends_.clear();
   }
   cur_order_.clear();
+  cur_texts_.clear();
+  cur_ends_.clear();
   // As upstream, a successful scrape forgets every series it did not see: a series that
   // comes back later is new again (scrape_series_added counts it), and churn cannot grow the
   // cache. Stale markers for the forgotten series were sent by ForEachStale before this.

@@ -38,9 +38,9 @@ class ScrapeCache {
   ScrapeCache& operator=(ScrapeCache&&) = default;
 
   struct Entry {
-    storage::SeriesRef ref = 0;
-    model::Labels labels;  // final labels (after target labels and metric relabeling)
-    std::string metric;    // metric name, for metadata lookups
+    storage::SeriesSlot slot;  // the storage's ref (and more) for the series
+    model::Labels labels;      // final labels (after target labels and metric relabeling)
+    std::string metric;        // metric name, for metadata lookups
     uint64_t last_iter = 0;
     bool dropped = false;         // metric_relabel_configs dropped it
     bool track_staleness = true;  // false for samples with explicit timestamps
@@ -51,6 +51,9 @@ class ScrapeCache {
   void Begin() {
     ++iter_;
     cur_order_.clear();
+    cur_texts_.clear();
+    cur_ends_.clear();
+    diverged_ = false;
     found_ = 0;
   }
   uint64_t iter() const { return iter_; }
@@ -58,6 +61,23 @@ class ScrapeCache {
   // The entry for this series text, or null. Calls are expected in page order: the n-th
   // call of an iteration first tries the n-th series of the previous successful one.
   Entry* Find(std::string_view series);
+  // The series text the next Find is expected to be asked for (the next one in the order of
+  // the last successful iteration), or empty when there is no guess. The view stays valid
+  // until the next Find, TakeExpected, Add or End.
+  std::string_view Expected() const {
+    const size_t pos = cur_order_.size();
+    if (pos >= prev_ends_.size()) return {};
+    const size_t begin = pos == 0 ? 0 : prev_ends_[pos - 1];
+    return std::string_view(prev_texts_).substr(begin, prev_ends_[pos] - begin);
+  }
+  // Find(Expected()) without comparing the text. REQUIRES: !Expected().empty().
+  Entry* TakeExpected() {
+    const size_t pos = cur_order_.size();
+    PrefetchAhead(pos);
+    SeriesMap::value_type* kv = prev_order_[pos];
+    Found(kv, true, {});
+    return &kv->second;
+  }
   // Adds an entry for a series not found. REQUIRES: Find(series) == nullptr.
   Entry* Add(std::string_view series);
 
@@ -102,6 +122,21 @@ class ScrapeCache {
   };
   using SeriesMap = std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>;
   MetaEntry* Meta(std::string_view family);
+  // In steady state the entries (map nodes) and series of the coming positions are known:
+  // starts loading them so that, by the time the page gets there, they are in cache. With
+  // thousands of targets they would not be, and every sample would wait for memory twice.
+  void PrefetchAhead(size_t pos) const {
+    constexpr size_t kEntryDistance = 16;
+    constexpr size_t kSeriesDistance = 8;
+    if (pos + kEntryDistance < prev_order_.size()) {
+      const char* node = reinterpret_cast<const char*>(prev_order_[pos + kEntryDistance]);
+      __builtin_prefetch(node, 1);  // Found and the append write to the entry
+      __builtin_prefetch(node + 64, 1);
+    }
+    if (pos + kSeriesDistance < prev_order_.size()) {
+      storage::PrefetchSeries(prev_order_[pos + kSeriesDistance]->second.slot);
+    }
+  }
 
   uint64_t iter_ = 0;
   uint64_t prev_iter_ = 0;
@@ -112,10 +147,22 @@ class ScrapeCache {
   // stable; End(true) drops prev_order_ unless every entry in it survives the eviction.
   std::vector<SeriesMap::value_type*> prev_order_;
   std::vector<SeriesMap::value_type*> cur_order_;
+  // The keys of prev_order_, back to back (the i-th ends at prev_ends_[i]): comparing a
+  // scraped series with its guess then reads one contiguous buffer, in step with the page,
+  // instead of a key in a map node somewhere on the heap.
+  std::string prev_texts_;
+  std::vector<size_t> prev_ends_;
+  // The same for cur_order_, filled only once this iteration left the previous order
+  // (until then cur_order_'s keys are a prefix of prev_texts_).
+  bool diverged_ = false;
+  std::string cur_texts_;
+  std::vector<size_t> cur_ends_;
   // Distinct entries in cur_order_: when every cached series was found and appended, End has
   // nothing to evict and skips walking the map.
   size_t found_ = 0;
-  void Found(SeriesMap::value_type* kv);
+  // Records kv as the next entry of cur_order_; `same` says that it is the entry at this
+  // position of prev_order_ (else `text` is its key).
+  void Found(SeriesMap::value_type* kv, bool same, std::string_view text);
   std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
   bool metadata_dirty_ = false;
   uint64_t last_meta_change_ = 0;

@@ -54,7 +54,7 @@ void ScrapeLoop::Start() {
 void ScrapeLoop::TakeOver(ScrapeLoop* old, bool reuse_cache) {
   if (!reuse_cache) {
     inherited_.reserve(old->prev_.size());
-    for (const ScrapeCache::Entry* e : old->prev_) inherited_.push_back({e->ref, e->labels});
+    for (const ScrapeCache::Entry* e : old->prev_) inherited_.push_back({e->slot.ref, e->labels});
     return;
   }
   // Moving the cache keeps its entries in place, so prev_'s pointers stay valid.
@@ -178,7 +178,7 @@ void ScrapeLoop::AppendStale(storage::Appender* app, int64_t t) {
   const uint64_t iter = cache_.iter();
   for (ScrapeCache::Entry* e : prev_) {
     if (e->last_iter == iter) continue;
-    auto r = app->Append(e->ref, e->labels, t, model::StaleNaN());
+    auto r = app->Append(e->slot.ref, e->labels, t, model::StaleNaN());
     if (!r.ok() && !Ignorable(r.status())) {
       logger_.Warn("Stale append failed", {{"series", e->labels.ToString()}});
     }
@@ -190,7 +190,7 @@ void ScrapeLoop::AppendInheritedStale(storage::Appender* app, int64_t t) {
   // Equal labels have equal refs in the head, so a ref appended now is a series still there.
   std::unordered_set<storage::SeriesRef> now;
   now.reserve(cur_.size());
-  for (const ScrapeCache::Entry* e : cur_) now.insert(e->ref);
+  for (const ScrapeCache::Entry* e : cur_) now.insert(e->slot.ref);
   for (const InheritedSeries& s : inherited_) {
     if (now.count(s.ref) != 0) continue;
     auto r = app->Append(s.ref, s.labels, t, model::StaleNaN());

@@ -111,6 +111,8 @@ class ScrapeLoop {
 
   // Loop-thread state.
   ScrapeCache cache_;
+  // Content-Type of the last successful append: the cache's series texts are in its format.
+  std::string cache_content_type_;
   std::vector<ScrapeCache::Entry*> cur_;   // tracked series appended in this iteration
   std::vector<ScrapeCache::Entry*> prev_;  // … in the last successful one
   model::LabelsBuilder builder_;

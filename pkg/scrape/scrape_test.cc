@@ -193,6 +193,44 @@ TEST_F(ScrapeLoopTest, SamplesReportSeriesAndStaleness) {
   EXPECT_TRUE(Values(S("up")).back().ends_with(":stale"));
 }
 
+// Known series take the shortcut (the parser matches the cached text at the same position,
+// the appender reuses the cached series) only when that is right: series that moved,
+// changed, or come in another format land on their own series.
+TEST_F(ScrapeLoopTest, CachedSeriesLandOnTheirOwnSeries) {
+  address_ = exporter_.address();
+  MakeLoop();
+  exporter_.Serve("a{x=\"1\"} 1\na{x=\"2\"} 2\nb 3\nc{y=\"q \\\"}\"} 4\n");
+  loop_->ScrapeAndReport(1000);
+  // Same texts, new values, one separated by a tab.
+  exporter_.Serve("a{x=\"1\"} 11\na{x=\"2\"}\t12\nb 13\nc{y=\"q \\\"}\"} 14\n");
+  loop_->ScrapeAndReport(2000);
+  // Swapped, and a text that extends the cached one at its position.
+  exporter_.Serve("a{x=\"2\"} 22\na{x=\"1\"} 21\nb{z=\"1\"} 25\nb 23\nc{y=\"q \\\"}\"} 24\n");
+  loop_->ScrapeAndReport(3000);
+  // The same page as OpenMetrics: no shortcut from the text-format scrape's texts.
+  exporter_.Serve("a{x=\"2\"} 32\na{x=\"1\"} 31\nb{z=\"1\"} 35\nb 33\nc{y=\"q \\\"}\"} 34\n# EOF\n",
+                  200, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  loop_->ScrapeAndReport(4000);
+  loop_->ScrapeAndReport(5000);
+
+  // Labels sorted: instance and job come before x, y and z.
+  auto after = [](const std::string& name, const std::string& label) {
+    return "{__name__=\"" + name + "\", instance=\"" + address_ + "\", job=\"test\", " + label +
+           "}";
+  };
+  EXPECT_EQ(Values(after("a", "x=\"1\"")),
+            (V{"1000:1", "2000:11", "3000:21", "4000:31", "5000:31"}));
+  EXPECT_EQ(Values(after("a", "x=\"2\"")),
+            (V{"1000:2", "2000:12", "3000:22", "4000:32", "5000:32"}));
+  EXPECT_EQ(Values(S("b")), (V{"1000:3", "2000:13", "3000:23", "4000:33", "5000:33"}));
+  EXPECT_EQ(Values(after("b", "z=\"1\"")), (V{"3000:25", "4000:35", "5000:35"}));
+  EXPECT_EQ(Values(after("c", "y=\"q \\\"}\"")),
+            (V{"1000:4", "2000:14", "3000:24", "4000:34", "5000:34"}));
+  EXPECT_EQ(Values(S("scrape_series_added")),
+            (V{"1000:4", "2000:0", "3000:1", "4000:0", "5000:0"}));
+  EXPECT_EQ(Values(S("up")), (V{"1000:1", "2000:1", "3000:1", "4000:1", "5000:1"}));
+}
+
 TEST_F(ScrapeLoopTest, HonorLabelsConflicts) {
   address_ = exporter_.address();
   exporter_.Serve("foo{job=\"other\",exported_job=\"x\"} 1\n");
