@@ -125,12 +125,11 @@ Server::Server(Options options, Logger logger)
   } else {
     http_ = std::make_unique<httplib::Server>();
   }
-  if (security_ != nullptr) {
-    http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      return security_->Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                        : httplib::Server::HandlerResponse::Handled;
-    });
-  }
+  // httplib routes before it reads a request body, so this sees every request first.
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return PreRoute(req, res) ? httplib::Server::HandlerResponse::Handled
+                              : httplib::Server::HandlerResponse::Unhandled;
+  });
   size_t threads = std::max<size_t>(1, options_.worker_threads);
   size_t queued = std::max<size_t>(1, options_.max_queued_connections);
   http_->new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
@@ -157,12 +156,39 @@ Server::Server(Options options, Logger logger)
 
 Server::~Server() { Stop(); }
 
+bool Server::PreRoute(const httplib::Request& req, httplib::Response& res) {
+  if (security_ != nullptr && !security_->Admit(req, res)) return true;
+  if (req.method == "HEAD") {
+    // httplib answers HEAD with the GET handler; Go's router only with a HEAD route, and
+    // otherwise 405 with the path's methods (HandleError writes that answer for a 404).
+    for (const HeadRoute& r : head_routes_) {
+      if (std::regex_match(req.path, r.pattern)) {
+        r.handler(req, res);
+        return true;
+      }
+    }
+    res.status = 404;
+    return true;
+  }
+  // A request with neither Content-Length nor Transfer-Encoding has an empty body (RFC 9112
+  // section 6.3; Go reads it so): `curl -X POST .../-/reload` sends exactly that. httplib 0.11
+  // would instead read until the client closes the connection, which a keep-alive client
+  // never does. The Request is httplib's own non-const object, so the added header is
+  // well-defined; it makes httplib read the zero-length body and route as usual.
+  if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+       req.method == "DELETE") &&
+      !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+    const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+  }
+  return false;
+}
+
 void Server::Register(std::string_view method, std::string_view pattern, Handler handler,
                       Gate gate) {
   std::string full = RegexEscape(options_.route_prefix) + std::string(pattern);
   routes_.push_back({std::string(method), std::regex(full)});
-  httplib::Server::Handler h = [this, gate, handler = std::move(handler)](
-                                   const httplib::Request& req, httplib::Response& res) {
+  Handler h = [this, gate, handler = std::move(handler)](const httplib::Request& req,
+                                                         httplib::Response& res) {
     if (gate == Gate::kWhenReady && !ready()) {
       res.status = 503;
       res.set_content("Service Unavailable", "text/plain; charset=utf-8");
@@ -170,7 +196,9 @@ void Server::Register(std::string_view method, std::string_view pattern, Handler
     }
     handler(req, res);
   };
-  if (method == "GET") {
+  if (method == "HEAD") {
+    head_routes_.push_back({std::regex(full), std::move(h)});  // PreRoute serves these
+  } else if (method == "GET") {
     http_->Get(full, std::move(h));
   } else if (method == "POST") {
     http_->Post(full, std::move(h));

@@ -57,10 +57,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Serves `method` (GET, POST, PUT, DELETE, PATCH, OPTIONS; GET also answers HEAD) at
-  // route_prefix + `pattern`. `pattern` is an ECMAScript regex matched against the whole path,
-  // so "/api/v1/label/([^/]+)/values" puts the name in req.matches[1]. Literal paths need no
-  // escaping beyond regex metacharacters. REQUIRES: Start() not called yet.
+  // Serves `method` (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS) at route_prefix +
+  // `pattern`. As with Go's router, GET does not answer HEAD: a path without a HEAD route
+  // answers it 405 (or 404 when no method serves the path). `pattern` is an ECMAScript regex
+  // matched against the whole path, so "/api/v1/label/([^/]+)/values" puts the name in
+  // req.matches[1]. Literal paths need no escaping beyond regex metacharacters. REQUIRES: Start()
+  // not called yet.
   void Register(std::string_view method, std::string_view pattern, Handler handler,
                 Gate gate = Gate::kWhenReady);
 
@@ -85,6 +87,14 @@ class Server {
     std::regex pattern;
   };
 
+  struct HeadRoute {
+    std::regex pattern;
+    Handler handler;
+  };
+
+  // Runs before httplib routes a request (and reads its body): authentication, HEAD, and
+  // POST-like requests without a length. True when the request was answered.
+  bool PreRoute(const httplib::Request& req, httplib::Response& res);
   void HandleError(const httplib::Request& req, httplib::Response& res) const;
   void LogRequest(const httplib::Request& req, const httplib::Response& res) const;
 
@@ -94,7 +104,8 @@ class Server {
   std::unique_ptr<WebSecurity> security_;  // null without a web config
   bool tls_ = false;
   std::unique_ptr<httplib::Server> http_;
-  std::vector<Route> routes_;  // for telling 405 from 404; written before Start() only
+  std::vector<Route> routes_;           // for telling 405 from 404; written before Start() only
+  std::vector<HeadRoute> head_routes_;  // written before Start() only
   std::thread serve_thread_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> started_{false};

@@ -1,11 +1,15 @@
 // Real HTTP against a Server on 127.0.0.1 with an ephemeral port.
 #include "pkg/web/server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <prometheus/registry.h>
 #include <snappy.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -260,11 +264,141 @@ TEST(ServerTest, KeepAliveBeyondFiveRequestsAndOptions) {
   auto r = h.client->Options("/-/healthy");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->get_header_value("Allow"), "GET, OPTIONS");
+  EXPECT_EQ(r->get_header_value("Allow"), "GET, HEAD, OPTIONS");
   EXPECT_EQ(r->body, "");
   r = h.client->Options("/nope");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+}
+
+// A plain TCP connection, for requests httplib's client cannot send (no Content-Length).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // A server that waits for a body that never comes fails the test instead of hanging it.
+    timeval timeout{30, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConnection() { close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+  bool Send(std::string_view s) {
+    return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
+
+  // One response: its head and a Content-Length body; "" when the server sent none.
+  std::string ReadResponse() {
+    size_t head_end;
+    while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return "";
+    }
+    head_end += 4;
+    size_t body = 0;
+    const std::string head = buf_.substr(0, head_end);
+    if (size_t p = head.find("Content-Length: "); p != std::string::npos) {
+      body = std::stoul(head.substr(p + 16));
+    }
+    // A HEAD answer announces a length but sends no body.
+    if (head_method_) body = 0;
+    while (buf_.size() < head_end + body) {
+      if (!Fill()) return "";
+    }
+    std::string out = buf_.substr(0, head_end + body);
+    buf_.erase(0, head_end + body);
+    return out;
+  }
+  void set_head(bool head) { head_method_ = head; }
+
+ private:
+  bool Fill() {
+    char chunk[4096];
+    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buf_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  bool head_method_ = false;
+  std::string buf_;
+};
+
+// `curl -X POST http://…/-/reload` sends neither Content-Length nor a body; Go (and so
+// Prometheus) reads that as an empty body. The connection stays usable for the next request.
+TEST(ServerTest, PostWithoutContentLength) {
+  Harness h(/*lifecycle=*/true, /*remote_write=*/false);
+  h.server.SetReady(true);
+  RawConnection c(h.server.port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send("POST /-/reload HTTP/1.1\r\nHost: kiln\r\nUser-Agent: curl/7.88.1\r\n\r\n"));
+  std::string res = c.ReadResponse();
+  EXPECT_EQ(res.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << res;
+  EXPECT_EQ(h.reloads, 1);
+  ASSERT_TRUE(c.Send("PUT /-/quit HTTP/1.1\r\nHost: kiln\r\n\r\n"));
+  res = c.ReadResponse();
+  EXPECT_EQ(res.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << res;
+  EXPECT_NE(res.find("Requesting termination... Goodbye!"), std::string::npos) << res;
+  EXPECT_EQ(h.quits, 1);
+  // A body announced by Transfer-Encoding is still read as such.
+  ASSERT_TRUE(
+      c.Send("POST /-/reload HTTP/1.1\r\nHost: kiln\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n0\r\n\r\n"));
+  res = c.ReadResponse();
+  EXPECT_EQ(res.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << res;
+  EXPECT_EQ(h.reloads, 2);
+}
+
+// Go's router serves HEAD only where a HEAD route exists (Prometheus has two: /-/healthy and
+// /-/ready); elsewhere it is 405 with the path's methods, as Prometheus 2.42 answers.
+TEST(ServerTest, HeadOnlyWhereRegistered) {
+  Harness h(/*lifecycle=*/false, /*remote_write=*/false);
+  struct Case {
+    std::string path;
+    int status;
+    std::string allow;
+  };
+  auto check = [&](const std::vector<Case>& cases) {
+    for (const auto& c : cases) {
+      auto r = h.client->Head(c.path.c_str());
+      ASSERT_TRUE(r) << c.path;
+      EXPECT_EQ(r->status, c.status) << c.path;
+      EXPECT_EQ(r->get_header_value("Allow"), c.allow) << c.path;
+      EXPECT_EQ(r->body, "") << c.path;
+    }
+  };
+  check({{"/-/healthy", 200, ""}, {"/-/ready", 503, ""}});
+  h.server.SetReady(true);
+  check({{"/-/healthy", 200, ""},
+         {"/-/ready", 200, ""},
+         {"/metrics", 405, "GET, OPTIONS"},
+         {"/version", 405, "GET, OPTIONS"},
+         {"/-/reload", 405, "GET, OPTIONS, POST, PUT"},
+         {"/api/v1/write", 405, "OPTIONS, POST"},
+         {"/nope", 404, ""}});
+  // The HEAD routes count among a path's methods, as in Go's Allow header.
+  auto r = h.client->Post("/-/healthy", "", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "GET, HEAD, OPTIONS");
+  // On a raw connection, the 405 keeps the connection usable (no body follows a HEAD answer).
+  RawConnection c(h.server.port());
+  ASSERT_TRUE(c.connected());
+  c.set_head(true);
+  ASSERT_TRUE(c.Send("HEAD /metrics HTTP/1.1\r\nHost: kiln\r\n\r\n"));
+  std::string res = c.ReadResponse();
+  EXPECT_EQ(res.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0), 0u) << res;
+  c.set_head(false);
+  ASSERT_TRUE(c.Send("GET /-/healthy HTTP/1.1\r\nHost: kiln\r\n\r\n"));
+  res = c.ReadResponse();
+  EXPECT_NE(res.find("Prometheus Server is Healthy."), std::string::npos) << res;
 }
 
 TEST(ServerTest, BindFailures) {

@@ -105,6 +105,19 @@ void RegisterStandardRoutes(Server* server, const StandardRoutes& routes) {
         res.set_content("Prometheus Server is Ready.\n", kText);
       },
       Server::Gate::kAlways);
+  // Prometheus's only HEAD routes: a bare status, for load balancers' health checks.
+  server->Register(
+      "HEAD", "/-/healthy",
+      [](const httplib::Request&, httplib::Response& res) { res.status = 200; },
+      Server::Gate::kAlways);
+  server->Register(
+      "HEAD", "/-/ready",
+      [server](const httplib::Request&, httplib::Response& res) {
+        const bool ready = server->ready();
+        res.status = ready ? 200 : 503;
+        if (!ready) res.set_content("Service Unavailable", kText);
+      },
+      Server::Gate::kAlways);
   prometheus::Registry* registry = routes.registry;
   server->Register(
       "GET", "/metrics",

@@ -125,7 +125,7 @@ ApiResponse Api::Handle(std::string_view path, ApiRequest req) const {
     path_known = true;
     bool method_ok = false;
     for (const auto& m : route.methods) {
-      method_ok = method_ok || m == req.method || (m == "GET" && req.method == "HEAD");
+      method_ok = method_ok || m == req.method;  // as Go's router: GET does not serve HEAD
     }
     if (!method_ok) continue;
     req.path_params = std::move(params);
