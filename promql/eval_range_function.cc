@@ -117,14 +117,32 @@ void RangeFunctionEval::EvalSeries(const RawSeries& rs, Matrix* out) {
   for (const Vector& v : scalar_now_) fc.args.push_back(&v);
   std::vector<FPoint> window;
   Vector step_out;
+  // The window (ref - range - before, ref + after] slides forward with the steps (ref never
+  // decreases), so two cursors find its points without a search per step.
+  const std::vector<FPoint>& f = rs.floats;
+  size_t lo = 0, hi = 0;
+  if (!f.empty() && !at_) {
+    // At most one output point per step whose window can hold a sample: no regrowth.
+    const int64_t first = std::max(ev_->start(), f.front().t - after_ + offset_);
+    const int64_t last = std::min(ev_->end(), f.back().t + range_ + before_ + offset_);
+    if (last >= first) os.floats.reserve(static_cast<size_t>((last - first) / ev_->interval() + 2));
+  }
   size_t step = 0;
   for (int64_t ts = ev_->start(); ts <= ev_->end(); ts += ev_->interval(), ++step) {
     for (size_t i = 0; i < scalar_args_.size(); ++i) {
       if (!scalar_args_[i].empty()) scalar_now_[i][0].f = scalar_args_[i][0].floats[step].f;
     }
     int64_t ref = Ref(ts);
-    PointsInWindow(rs.floats, ref - range_ - before_, ref + after_, &window);
-    std::erase_if(window, [](const FPoint& p) { return model::IsStaleNaN(p.f); });
+    const int64_t mint = ref - range_ - before_, maxt = ref + after_;
+    while (lo < f.size() && f[lo].t <= mint) ++lo;
+    hi = std::max(hi, lo);
+    while (hi < f.size() && f[hi].t <= maxt) ++hi;
+    window.resize(hi - lo);
+    size_t n = 0;
+    for (size_t k = lo; k < hi; ++k) {
+      if (!model::IsStaleNaN(f[k].f)) window[n++] = f[k];
+    }
+    window.resize(n);
     if (extended && !raw_extended) window = ExtendFloats(window, ref - range_, ref, smoothed_);
     if (window.empty()) continue;
     // The window's points are what this step holds in memory.

@@ -18,8 +18,17 @@ class MergedIterator final : public chunkenc::Iterator {
       started_ = true;
       for (size_t i = 0; i < its_.size(); i++) types_[i] = its_[i]->Next();
     } else if (cur_ >= 0) {
-      // Move every source past the sample just returned (duplicates included).
       const int64_t t = its_[cur_]->AtT();
+      if (t < others_min_) {
+        // No other source holds t, so only the current one moves; while it stays below the
+        // others (blocks of a series do not overlap: nearly always) it remains the pick.
+        types_[cur_] = its_[cur_]->Next();
+        if (types_[cur_] != ValueType::kNone && its_[cur_]->AtT() < others_min_) {
+          return types_[cur_];
+        }
+        return Pick();
+      }
+      // Move every source past the sample just returned (duplicates included).
       for (size_t i = 0; i < its_.size(); i++) {
         if (types_[i] != ValueType::kNone && its_[i]->AtT() == t) types_[i] = its_[i]->Next();
       }
@@ -47,14 +56,21 @@ class MergedIterator final : public chunkenc::Iterator {
   }
 
  private:
-  // Points cur_ at the source with the lowest current timestamp (the first on ties).
+  // Points cur_ at the source with the lowest current timestamp (the first on ties), and
+  // others_min_ at the lowest timestamp among the other sources.
   ValueType Pick() {
     cur_ = -1;
     int64_t best = std::numeric_limits<int64_t>::max();
+    others_min_ = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < its_.size(); i++) {
       if (types_[i] == ValueType::kNone) continue;
       const int64_t t = its_[i]->AtT();
-      if (cur_ < 0 || t < best) best = t, cur_ = static_cast<int>(i);
+      if (cur_ < 0 || t < best) {
+        if (cur_ >= 0) others_min_ = best;
+        best = t, cur_ = static_cast<int>(i);
+      } else {
+        others_min_ = std::min(others_min_, t);
+      }
     }
     return cur_ < 0 ? ValueType::kNone : types_[cur_];
   }
@@ -62,6 +78,8 @@ class MergedIterator final : public chunkenc::Iterator {
   std::vector<std::unique_ptr<chunkenc::Iterator>> its_;
   std::vector<ValueType> types_;  // current type per source, kNone when exhausted
   int cur_ = -1;
+  // The lowest current timestamp of the sources other than cur_ (max when none is left).
+  int64_t others_min_ = std::numeric_limits<int64_t>::max();
   bool started_ = false;
 };
 
