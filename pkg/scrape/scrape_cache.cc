@@ -16,14 +16,9 @@ void ScrapeCache::Found(SeriesMap::value_type* kv, bool same, std::string_view t
   if (!same && !diverged_) {
     // Leaving the previous order: from here on cur_order_ needs its own copy of the keys.
     diverged_ = true;
-    cur_ends_.assign(prev_ends_.begin(), prev_ends_.begin() + static_cast<std::ptrdiff_t>(pos));
-    cur_texts_.assign(prev_texts_, 0, pos == 0 ? 0 : prev_ends_[pos - 1]);
+    cur_keys_.AssignPrefix(prev_keys_, pos);
   }
-  if (diverged_) {
-    if (same) text = std::string_view(kv->first);
-    cur_texts_.append(text);
-    cur_ends_.push_back(cur_texts_.size());
-  }
+  if (diverged_) cur_keys_.push_back(same ? std::string_view(kv->first) : text);
   cur_order_.push_back(kv);
   if (kv->second.found_iter != iter_) {
     kv->second.found_iter = iter_;
@@ -60,21 +55,17 @@ void ScrapeCache::End(bool success) {
   if (all_kept) {
     prev_order_.swap(cur_order_);
     if (diverged_) {
-      prev_texts_.swap(cur_texts_);
-      prev_ends_.swap(cur_ends_);
+      prev_keys_.swap(cur_keys_);
     } else {
       // A prefix (or all) of the previous order: its keys are already in place.
-      prev_ends_.resize(prev_order_.size());
-      prev_texts_.resize(prev_ends_.empty() ? 0 : prev_ends_.back());
+      prev_keys_.resize(prev_order_.size());
     }
   } else {
     prev_order_.clear();
-    prev_texts_.clear();
-    prev_ends_.clear();
+    prev_keys_.clear();
   }
   cur_order_.clear();
-  cur_texts_.clear();
-  cur_ends_.clear();
+  cur_keys_.clear();
   // As upstream, a successful scrape forgets every series it did not see: a series that
   // comes back later is new again (scrape_series_added counts it), and churn cannot grow the
   // cache. Stale markers for the forgotten series were sent by ForEachStale before this.
@@ -86,19 +77,41 @@ void ScrapeCache::End(bool success) {
   size_t before = metadata_.size();
   std::erase_if(metadata_,
                 [this](const auto& kv) { return kv.second.last_iter + kMetadataGrace < iter_; });
-  if (metadata_.size() != before) metadata_dirty_ = true;
+  meta_prev_order_.swap(meta_cur_order_);
+  meta_prev_keys_.swap(meta_cur_keys_);
+  if (metadata_.size() != before) {
+    metadata_dirty_ = true;
+    // Evicted entries were not seen in this iteration, so they are not in meta_prev_order_;
+    // dropping the guesses anyway keeps that argument out of the way.
+    meta_prev_order_.clear();
+    meta_prev_keys_.clear();
+  }
 }
 
 ScrapeCache::MetaEntry* ScrapeCache::Meta(std::string_view family) {
-  auto it = metadata_.find(family);
-  if (it == metadata_.end()) {
-    it = metadata_.emplace(std::string(family), MetaEntry{}).first;
-    it->second.last_change = iter_;
-    last_meta_change_ = iter_;
-    metadata_dirty_ = true;
+  const size_t pos = meta_cur_order_.size();
+  MetaMap::value_type* kv = nullptr;
+  if (pos < meta_prev_keys_.size() && meta_prev_keys_[pos] == family) {
+    kv = meta_prev_order_[pos];
+  } else {
+    auto it = metadata_.find(family);
+    if (it == metadata_.end()) {
+      it = metadata_.emplace(std::string(family), MetaEntry{}).first;
+      it->second.last_change = iter_;
+      last_meta_change_ = iter_;
+      metadata_dirty_ = true;
+    }
+    kv = &*it;
   }
-  it->second.last_iter = iter_;
-  return &it->second;
+  // The callers compare the value (the help text is a string of its own on the heap).
+  if (pos + 4 < meta_prev_order_.size()) __builtin_prefetch(meta_prev_order_[pos + 4], 1);
+  if (pos + 2 < meta_prev_order_.size()) {
+    __builtin_prefetch(meta_prev_order_[pos + 2]->second.meta.help.data());
+  }
+  meta_cur_order_.push_back(kv);
+  meta_cur_keys_.push_back(family);
+  kv->second.last_iter = iter_;
+  return &kv->second;
 }
 
 void ScrapeCache::SetType(std::string_view family, model::MetricType t) {

@@ -25,6 +25,44 @@
 
 namespace kiln::scrape {
 
+// Strings back to back in one buffer, by index: the keys a scrape looked up, in order, so
+// that the next scrape compares each lookup with its guess by reading one contiguous
+// buffer in step with the page instead of a key in a map node somewhere on the heap.
+class KeySequence {
+ public:
+  size_t size() const { return ends_.size(); }
+  std::string_view operator[](size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(buf_).substr(begin, ends_[i] - begin);
+  }
+  void push_back(std::string_view key) {
+    buf_.append(key);
+    ends_.push_back(buf_.size());
+  }
+  void clear() {
+    buf_.clear();
+    ends_.clear();
+  }
+  // Keeps the first n keys. REQUIRES: n <= size().
+  void resize(size_t n) {
+    ends_.resize(n);
+    buf_.resize(n == 0 ? 0 : ends_.back());
+  }
+  // Replaces the contents with the first n keys of `other`. REQUIRES: n <= other.size().
+  void AssignPrefix(const KeySequence& other, size_t n) {
+    ends_.assign(other.ends_.begin(), other.ends_.begin() + static_cast<std::ptrdiff_t>(n));
+    buf_.assign(other.buf_, 0, n == 0 ? 0 : ends_.back());
+  }
+  void swap(KeySequence& other) {
+    buf_.swap(other.buf_);
+    ends_.swap(other.ends_);
+  }
+
+ private:
+  std::string buf_;
+  std::vector<size_t> ends_;  // the i-th key ends at ends_[i]
+};
+
 class ScrapeCache {
  public:
   static constexpr uint64_t kMetadataGrace = 10;
@@ -37,24 +75,27 @@ class ScrapeCache {
   ScrapeCache(ScrapeCache&&) = default;
   ScrapeCache& operator=(ScrapeCache&&) = default;
 
+  // What every sample of a known series reads and writes comes first, so that it shares
+  // the map node's first cache lines with the key (see PrefetchAhead).
   struct Entry {
     storage::SeriesSlot slot;  // the storage's ref (and more) for the series
-    model::Labels labels;      // final labels (after target labels and metric relabeling)
-    std::string metric;        // metric name, for metadata lookups
     uint64_t last_iter = 0;
+    uint64_t found_iter = 0;      // iteration Find/Add last returned it (cache bookkeeping)
     bool dropped = false;         // metric_relabel_configs dropped it
     bool track_staleness = true;  // false for samples with explicit timestamps
-    uint64_t found_iter = 0;      // iteration Find/Add last returned it (cache bookkeeping)
+    model::Labels labels;         // final labels (after target labels and metric relabeling)
+    std::string metric;           // metric name, for metadata lookups
   };
 
   // Starts an iteration (one append).
   void Begin() {
     ++iter_;
     cur_order_.clear();
-    cur_texts_.clear();
-    cur_ends_.clear();
+    cur_keys_.clear();
     diverged_ = false;
     found_ = 0;
+    meta_cur_order_.clear();
+    meta_cur_keys_.clear();
   }
   uint64_t iter() const { return iter_; }
 
@@ -66,9 +107,7 @@ class ScrapeCache {
   // until the next Find, TakeExpected, Add or End.
   std::string_view Expected() const {
     const size_t pos = cur_order_.size();
-    if (pos >= prev_ends_.size()) return {};
-    const size_t begin = pos == 0 ? 0 : prev_ends_[pos - 1];
-    return std::string_view(prev_texts_).substr(begin, prev_ends_[pos] - begin);
+    return pos < prev_keys_.size() ? prev_keys_[pos] : std::string_view();
   }
   // Find(Expected()) without comparing the text. REQUIRES: !Expected().empty().
   Entry* TakeExpected() {
@@ -121,6 +160,8 @@ class ScrapeCache {
     uint64_t last_change = 0;
   };
   using SeriesMap = std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>;
+  using MetaMap = std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>>;
+  // The family's entry (created if new), marked seen in this iteration.
   MetaEntry* Meta(std::string_view family);
   // In steady state the entries (map nodes) and series of the coming positions are known:
   // starts loading them so that, by the time the page gets there, they are in cache. With
@@ -130,8 +171,11 @@ class ScrapeCache {
     constexpr size_t kSeriesDistance = 8;
     if (pos + kEntryDistance < prev_order_.size()) {
       const char* node = reinterpret_cast<const char*>(prev_order_[pos + kEntryDistance]);
-      __builtin_prefetch(node, 1);  // Found and the append write to the entry
+      // Found and the append write to the entry's first fields: within 128 bytes of the
+      // node's start, which may sit anywhere in a cache line.
+      __builtin_prefetch(node, 1);
       __builtin_prefetch(node + 64, 1);
+      __builtin_prefetch(node + 127, 1);
     }
     if (pos + kSeriesDistance < prev_order_.size()) {
       storage::PrefetchSeries(prev_order_[pos + kSeriesDistance]->second.slot);
@@ -147,23 +191,25 @@ class ScrapeCache {
   // stable; End(true) drops prev_order_ unless every entry in it survives the eviction.
   std::vector<SeriesMap::value_type*> prev_order_;
   std::vector<SeriesMap::value_type*> cur_order_;
-  // The keys of prev_order_, back to back (the i-th ends at prev_ends_[i]): comparing a
-  // scraped series with its guess then reads one contiguous buffer, in step with the page,
-  // instead of a key in a map node somewhere on the heap.
-  std::string prev_texts_;
-  std::vector<size_t> prev_ends_;
-  // The same for cur_order_, filled only once this iteration left the previous order
-  // (until then cur_order_'s keys are a prefix of prev_texts_).
+  // The keys of prev_order_, and of cur_order_ once this iteration left the previous order
+  // (until then cur_order_'s keys are a prefix of prev_keys_ and are not copied).
+  KeySequence prev_keys_;
+  KeySequence cur_keys_;
   bool diverged_ = false;
-  std::string cur_texts_;
-  std::vector<size_t> cur_ends_;
   // Distinct entries in cur_order_: when every cached series was found and appended, End has
   // nothing to evict and skips walking the map.
   size_t found_ = 0;
   // Records kv as the next entry of cur_order_; `same` says that it is the entry at this
   // position of prev_order_ (else `text` is its key).
   void Found(SeriesMap::value_type* kv, bool same, std::string_view text);
-  std::unordered_map<std::string, MetaEntry, StringHash, std::equal_to<>> metadata_;
+  MetaMap metadata_;
+  // Metadata lines come in the same order scrape after scrape too: the entries the last
+  // successful iteration's lines set, in order, with their families. End drops them when it
+  // evicts metadata (map nodes are stable otherwise).
+  std::vector<MetaMap::value_type*> meta_prev_order_;
+  std::vector<MetaMap::value_type*> meta_cur_order_;
+  KeySequence meta_prev_keys_;
+  KeySequence meta_cur_keys_;
   bool metadata_dirty_ = false;
   uint64_t last_meta_change_ = 0;
 };

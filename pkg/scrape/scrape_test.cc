@@ -689,6 +689,64 @@ TEST(ScrapeCacheTest, SuccessfulScrapeForgetsUnseenSeriesFailedScrapeKeepsThem) 
   EXPECT_EQ(c.GetMetadata("gone", &family, &changed), nullptr);
 }
 
+// Metadata lookups are guessed by position too: whatever the order, each line updates its
+// own family, changes are seen, and evicted families are not guessed back.
+TEST(ScrapeCacheTest, MetadataFollowsItsFamilyWhateverTheOrder) {
+  ScrapeCache c;
+  struct Line {
+    char kind;
+    std::string family, value;
+  };
+  // One iteration; returns whether metadata changed in it.
+  auto scrape = [&](const std::vector<Line>& lines, bool success = true) {
+    c.Begin();
+    for (const Line& l : lines) {
+      if (l.kind == 'H') c.SetHelp(l.family, l.value);
+      if (l.kind == 'U') c.SetUnit(l.family, l.value);
+      if (l.kind == 'T') {
+        c.SetType(l.family,
+                  l.value == "counter" ? model::MetricType::kCounter : model::MetricType::kGauge);
+      }
+    }
+    const bool changed = c.metadata_changed_now();
+    c.End(success);
+    return changed;
+  };
+  auto get = [&](const std::string& metric) {
+    std::string family;
+    bool changed = false;
+    const model::Metadata* md = c.GetMetadata(metric, &family, &changed);
+    if (md == nullptr) return std::string("none");
+    return family + " " + std::string(model::MetricTypeName(md->type)) + " " + md->help + " " +
+           md->unit;
+  };
+  const std::vector<Line> page = {
+      {'H', "a", "A help"}, {'T', "a", "counter"}, {'H', "b", "B help"}, {'T', "b", "gauge"}};
+  EXPECT_TRUE(scrape(page));
+  EXPECT_FALSE(scrape(page));
+  EXPECT_EQ(get("a_total"), "a counter A help ");
+  EXPECT_EQ(get("b"), "b gauge B help ");
+  // Swapped families: each line still lands on its own family, and nothing changed.
+  EXPECT_FALSE(scrape({page[2], page[3], page[0], page[1]}));
+  EXPECT_EQ(get("a"), "a counter A help ");
+  EXPECT_EQ(get("b"), "b gauge B help ");
+  // A changed help at an unchanged position, and a new unit.
+  EXPECT_TRUE(scrape({page[0], page[1], {'H', "b", "B new"}, {'U', "b", "bytes"}, page[3]}));
+  EXPECT_EQ(get("b"), "b gauge B new bytes");
+  EXPECT_FALSE(scrape({page[0], page[1], {'H', "b", "B new"}, {'U', "b", "bytes"}, page[3]}));
+  // A failed scrape's changes stay in the cache, and the next scrape compares with them.
+  EXPECT_TRUE(scrape({{'H', "a", "A failed"}}, false));
+  EXPECT_EQ(get("a"), "a counter A failed ");
+  EXPECT_TRUE(scrape(page));
+  EXPECT_EQ(get("a"), "a counter A help ");
+  EXPECT_EQ(get("b"), "b gauge B help bytes");
+  // "b" unseen for longer than the grace period: evicted; a later line recreates it.
+  for (uint64_t i = 0; i <= ScrapeCache::kMetadataGrace; ++i) scrape({page[0], page[1]});
+  EXPECT_EQ(get("b"), "none");
+  EXPECT_TRUE(scrape(page));
+  EXPECT_EQ(get("b"), "b gauge B help ");
+}
+
 TEST(ApiJsonTest, GoEncoding) {
   std::string out;
   AppendJsonString(&out, "<a&\n\"\\\x01\u2028");

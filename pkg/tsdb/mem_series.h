@@ -163,7 +163,7 @@ class MemSeries {
   // Members are ordered so that what every append reads and writes (lock, state, open
   // chunk, tx runs) comes first: with many series, each append's cache misses are misses on
   // these few lines, which callers can prefetch (PrefetchSeries in storage/appender.h
-  // loads the first two).
+  // loads the first 128 bytes).
   mutable SpinLock mu_;
   // All members below but labels_ and ref_ are guarded by mu_.
   bool removed_ = false;
