@@ -63,16 +63,25 @@ Matrix Evaluator::EvalVectorSelector(const parser::VectorSelector& vs, bool samp
   for (RawSeries& rs : raw) {
     Series s;
     s.metric = std::move(rs.metric);
+    const std::vector<FPoint>& f = rs.floats;
+    if (!f.empty() && !vs.timestamp) {
+      // At most one point per step whose lookback can see a sample: no regrowth.
+      const int64_t from = std::max(start_, f.front().t + vs.original_offset);
+      const int64_t to = std::min(end_, f.back().t + lookback + vs.original_offset);
+      if (to >= from) s.floats.reserve(static_cast<size_t>((to - from) / interval_ + 2));
+    }
+    // The reference time never decreases from step to step, so a cursor finds each step's
+    // latest sample (f[next_idx - 1]) without a search.
+    size_t next_idx = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
       int64_t ref = RefTime(vs, ts);
-      auto it = std::upper_bound(rs.floats.begin(), rs.floats.end(), ref,
-                                 [](int64_t t, const FPoint& p) { return t < p.t; });
-      if (it == rs.floats.begin()) continue;
-      --it;
+      while (next_idx < f.size() && f[next_idx].t <= ref) ++next_idx;
+      if (next_idx == 0) continue;
+      auto it = f.begin() + static_cast<std::ptrdiff_t>(next_idx - 1);
       if (it->t <= ref - lookback || model::IsStaleNaN(it->f)) continue;
       double v = sample_times ? static_cast<double>(it->t) / 1000 : it->f;
       auto next = it + 1;
-      if (vs.smoothed && it->t < ref && next != rs.floats.end() && next->t < ref + lookback) {
+      if (vs.smoothed && it->t < ref && next != f.end() && next->t < ref + lookback) {
         v = it->f + (next->f - it->f) * static_cast<double>(ref - it->t) /
                         static_cast<double>(next->t - it->t);
       }
