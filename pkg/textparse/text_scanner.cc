@@ -232,6 +232,12 @@ bool TextScanner::LabelSet(std::vector<LabelSpan>* out, std::string_view* metric
       return false;
     }
     if (!LabelValue(&l)) return false;
+    // Checked here, as upstream's parsers do right after lexing the value, so the scrape
+    // fails with their message (escapes are ASCII: the raw bytes decide).
+    if (!IsValidUtf8(l.value)) {
+      Fail("invalid UTF-8 label value");
+      return false;
+    }
     out->push_back(l);
     SkipBlanks();
     if (Peek() == ',') {

@@ -383,6 +383,8 @@ TEST(ParserTest, Errors) {
       {"text", "# HELP\n", "line 1: expected metric name after HELP, got \"\""},
       {"text", "{a=\"b\"} 1\n", "line 1: metric name not set while parsing: \"{a=\\\"b\\\"}\""},
       {"text", "9metric 1\n", "line 1: expected metric name, got \"9metric 1\""},
+      {"text", "ok 1\nm{a=\"b\",c=\"\xff\"} 1\n", "line 2: invalid UTF-8 label value"},
+      {"om", "m{a=\"\xc3\x28\"} 1\n# EOF\n", "line 1: invalid UTF-8 label value"},
       {"om", "a 1\n", "line 2: data does not end with # EOF"},
       {"om", "a 1\n# EOF\nb 1\n", "line 3: unexpected data after # EOF"},
       {"om", "a 1\n\nb 1\n# EOF\n", "line 2: unexpected empty line"},
