@@ -127,6 +127,21 @@ bool ProtobufParser::ReadFamily() {
         return false;
       }
     }
+    // Prometheus 2.42 keeps every pair a metric carries, a `__name__` one or a repeated name
+    // included, drops those with empty values, and its head then refuses the series: the
+    // scrape fails with the head's message. (A label set cannot hold such a series here.)
+    for (int i = 0; i < m.label_size(); ++i) {
+      const pb::LabelPair& l = m.label(i);
+      if (l.value().empty()) continue;
+      bool dup = l.name() == model::kMetricName;
+      for (int j = 0; j < i && !dup; ++j) {
+        dup = !m.label(j).value().empty() && m.label(j).name() == l.name();
+      }
+      if (dup) {
+        Fail("label name \"" + l.name() + "\" is not unique: invalid sample");
+        return false;
+      }
+    }
   }
   return true;
 }
@@ -273,7 +288,11 @@ std::string_view ProtobufParser::Series(double* value, std::optional<model::Time
 void ProtobufParser::Labels(model::LabelsBuilder* builder) const {
   builder->Reset(model::Labels());
   builder->Set(model::kMetricName, name_);
-  for (const auto& l : mf_.metric(metric_).label()) builder->Set(l.name(), l.value());
+  for (const auto& l : mf_.metric(metric_).label()) {
+    // An empty value means no label (upstream drops such pairs): it must not remove a
+    // same-named label given before it.
+    if (!l.value().empty()) builder->Set(l.name(), l.value());
+  }
   if (!extra_name_.empty()) builder->Set(extra_name_, extra_value_);
 }
 

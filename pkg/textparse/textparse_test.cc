@@ -558,6 +558,23 @@ TEST(ProtobufParserTest, ValidatesNamesAndKeepsSeriesTextUnambiguous) {
   pb::MetricFamily bad_help = family("x", {});
   bad_help.set_help("\xed\xa0\x80");  // a UTF-16 surrogate
   EXPECT_EQ(series_text(bad_help), "error: invalid help for metric \"x\": \xed\xa0\x80");
+
+  // A `__name__` pair or a repeated name: Prometheus 2.42's head refuses such a series,
+  // unless the pair's value is empty (dropped first).
+  EXPECT_EQ(series_text(family("x", {{"a", "1"}, {"__name__", "y"}})),
+            "error: label name \"__name__\" is not unique: invalid sample");
+  EXPECT_EQ(series_text(family("x", {{"a", "1"}, {"b", "2"}, {"a", "3"}})),
+            "error: label name \"a\" is not unique: invalid sample");
+  for (const auto& ls : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"a", "1"}, {"__name__", ""}, {"a", ""}}, {{"a", ""}, {"a", "1"}}}) {
+    const std::string in = Delimited({family("x", ls)});
+    ProtobufParser p(in);
+    ASSERT_EQ(p.Next(), Entry::kType);
+    ASSERT_EQ(p.Next(), Entry::kSeries) << p.err().ToString();
+    model::LabelsBuilder b;
+    p.Labels(&b);
+    EXPECT_EQ(b.Build().ToString(), "{__name__=\"x\", a=\"1\"}");
+  }
 }
 
 TEST(FormatTest, IsValidUtf8MatchesGo) {
