@@ -6,7 +6,10 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <ctime>
 #include <deque>
 #include <mutex>
 
@@ -89,6 +92,22 @@ Status ParseListenAddress(const std::string& addr, std::string* host, int* port)
   return Status::OK();
 }
 
+// Go's http.TimeFormat ("Sun, 22 Nov 2026 05:06:33 GMT"), written without the C locale's
+// help so that no setlocale() can change the names.
+std::string HttpDate(std::chrono::system_clock::time_point now) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
 }  // namespace
 
 std::string RegexEscape(std::string_view s) {
@@ -157,6 +176,8 @@ Server::Server(Options options, Logger logger)
 Server::~Server() { Stop(); }
 
 bool Server::PreRoute(const httplib::Request& req, httplib::Response& res) {
+  // Go's server dates every answer (the API's CORS headers expose it to browsers).
+  res.set_header("Date", HttpDate(std::chrono::system_clock::now()));
   if (security_ != nullptr && !security_->Admit(req, res)) return true;
   if (req.method == "HEAD") {
     // httplib answers HEAD with the GET handler; Go's router only with a HEAD route, and

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <regex>
 
 #include "pkg/prompb/write_v2.pb.h"
 #include "pkg/remote/write_handler.h"
@@ -152,6 +153,16 @@ TEST(ServerTest, RoutesBeforeAndAfterReady) {
   r = h.client->Get("/nope");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  // Every answer carries Go's Date header, in http.TimeFormat.
+  for (const char* path : {"/nope", "/-/healthy", "/api/v1/write"}) {
+    r = h.client->Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(std::regex_match(
+        r->get_header_value("Date"),
+        std::regex(
+            R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
+        << path << ": " << r->get_header_value("Date");
+  }
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; charset=utf-8");
 }
 
