@@ -1,11 +1,13 @@
 """The compliance suite's live check: Kiln and Prometheus 2.42 scrape the same running exporter.
 
-Both servers get the same prometheus.yml: one job "demo" scraping the three instances of
-exporter.DemoExporter, each given upstream's instance name (demo.promlabs.com:1000x) by a
-static_configs label, so the suite's queries run unchanged. Instance :10000 answers in
-OpenMetrics to a scraper asking for it, the others in the text format (exporter.py). A run
-of 150 s or more scrapes every 5 s (upstream's interval), a shorter one every 2 s. Once both
-servers report all three targets up (t0), the harness plays a schedule:
+Both servers get the same prometheus.yml but for the exporter's ports: one job "demo"
+scraping the three instances of exporter.DemoExporter, each given upstream's instance name
+(demo.promlabs.com:1000x) by a static_configs label, so the suite's queries run unchanged.
+Each server scrapes its own ports, so the exporter logs which server it served what.
+Instance :10000 answers in OpenMetrics to a scraper asking for it, the others in the text
+format (exporter.py). A run of 150 s or more scrapes every 5 s (upstream's interval), a
+shorter one every 2 s. Once both servers report all three targets up (t0), the harness plays
+a schedule:
 
     t0 + 1/5 L   demo_intermittent_metric disappears  (one stale marker per instance; none
                  for its copy with explicit timestamps on :10001, which stays visible)
@@ -13,39 +15,46 @@ servers report all three targets up (t0), the harness plays a schedule:
     t0 + 3/5 L   demo_intermittent_metric comes back
     t0 + 4/5 L   instance :10002 recovers
     t0 + L       the exporter freezes: no value changes any more
-    t0 + L + F   queries are evaluated (time T, a little before "now")
+    then         queries are evaluated (time T, late in the freeze)
+
+A switch waits, if need be, until the previous one has been served to both servers on every
+instance, so a slow machine stretches the schedule instead of skipping a phase.
 
 What is compared, and why only that — the two servers scrape at their own instants (each
 picks its own offset inside the interval), so a sample's timestamp, and any value that
 depends on when it was taken, differs between them:
 
-1. Timeline: range queries over [t0, T] at a 0.5 s step for up, scrape_samples_scraped,
-   both intermittent metrics, demo_num_cpus and the series count per instance. At every step
-   outside an uncertainty window around a schedule event, the two answers must be the same
-   series with the same values. A window runs from PRE_SLACK_S before a switch to one scrape
-   interval plus POST_SLACK_S after it: within it one server may already have scraped the
-   new state and the other not. Outside it both must show the same presence, so a server
-   that wrote no stale marker (and kept a vanished series for the 5 m lookback) fails here.
-   The reference must itself show the metric gone and up == 0 (the check cannot pass
-   vacuously).
+1. Each server against the pages it was served (served.py): its raw samples are those of the
+   pages at the stamps of the scrapes that fetched them (values exact); at every 0.5 s step
+   over [t0, T] up, scrape_samples_scraped, both intermittent metrics, demo_num_cpus and the
+   series count per instance show exactly the last scrape's page (so a stale marker that is
+   missing or late fails, and the copy with explicit timestamps must stay); at each stamp
+   where a series appears or vanishes, and 1 ms before it, the instance's whole instant
+   vector is the model's; and the scrape loop took every slot of its grid once (cadence).
+   Where both servers were served the same page they must have stored the same samples, and
+   each must have been served every phase of the schedule, which the reference's own answers
+   must show (the intermittent metric gone, up == 0): the check cannot pass vacuously.
 2. The expanded query suite as instant queries at T, each in one of three classes
    (classify() documents the rules): exact values within 1e-5 when every sample it reads was
-   scraped after the freeze (except timestamp() and sample counts over a range that is not
-   a multiple of the interval: labels only); the same series (labels only) when it reads
-   older samples; only the same error/no-error outcome when a range is shorter than two
-   scrape intervals (whether such a window holds 0, 1 or 2 samples depends on each server's
-   scrape phase) or when an offset makes it read the instant the servers started scraping
-   or a schedule switch. scrape_duration_seconds is each server's own measurement: its
-   series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply here too.
-   The by-value queries (except counts over a range) also run as range queries over the
-   part of the freeze where every step reads frozen samples only.
+   scraped after the freeze — measured: the latest first post-freeze request of any server
+   and instance — (except timestamp() and sample counts over a range that is not a multiple
+   of the interval: labels only); the same series (labels only) when it reads older samples;
+   only the same error/no-error outcome when a range is shorter than two scrape intervals
+   (whether such a window holds 0, 1 or 2 samples depends on each server's scrape phase) or
+   when an offset makes it read around the servers' first scrapes or a schedule switch,
+   measured from the stamps on both sides of it. scrape_duration_seconds is each server's own
+   measurement: its series compare by labels. The 3.x query tweaks of harness.TWEAKS_3X apply
+   here too. The by-value queries (except counts over a range) also run as range queries
+   over the part of the freeze where every step reads frozen samples only.
 3. Metadata and discovery: /api/v1/series, labels, label values, metadata, targets/metadata,
    the head's cardinality (/api/v1/status/tsdb) and the comparable fields of /api/v1/targets
-   must match, the latter also while the instance fails (health and lastError).
-4. Cadence, from the exporter's side: each server scraped each instance once per interval.
-5. Runs: the sequence of distinct values each report series (up, scrape_samples_scraped,
+   (the exporter's address aside) must match, the latter also while the instance fails
+   (health and lastError).
+4. Runs: the sequence of distinct values each report series (up, scrape_samples_scraped,
    scrape_samples_post_metric_relabeling, scrape_series_added) went through since t0, per
-   instance, from raw samples; the number of samples differs, the sequence must not.
+   instance, from raw samples; the number of samples differs, the sequence must not (when
+   both servers stored the same sequence of outcomes: a scrape timing out on one is not a
+   difference between them).
 """
 
 import math
@@ -56,26 +65,29 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo  # noqa: E402
-from exporter import DemoExporter  # noqa: E402
+import served  # noqa: E402
+from exporter import TIMESTAMPED, DemoExporter  # noqa: E402
 from harness import (TWEAKS_3X, Server, outcome_diff, shape_diff, shorten,  # noqa: E402
                      values_equal)
 
-PRE_SLACK_S = 1.0  # a scrape stamped just before a switch can reach the exporter just after
-POST_SLACK_S = 1.5  # a scrape can start late on a loaded machine
 STEP_S = 0.5
 FAILING_INSTANCE = 2
 # Series every failed scrape still writes (Prometheus's report series).
-REPORT_SERIES = 5
+REPORT_SERIES = len(served.REPORT_NAMES)
 # A server's own measurement, different on every scrape of every server.
 PER_SERVER_NAMES = {"scrape_duration_seconds"}
-TIMELINE_QUERIES = [
-    "up",
-    "scrape_samples_scraped",
-    "demo_intermittent_metric",
-    "demo_intermittent_timestamped_metric",
-    "demo_num_cpus",
-    'count by (instance) ({job="demo"})',
-]
+# The exporter's clients: each server scrapes its own ports.
+REF, TARGET = "reference", "target"
+# Each timeline query, and how to compute its answer from the instant vector of
+# {job="demo"} (served.view).
+TIMELINE_QUERIES = {
+    "up": served.select_name("up"),
+    "scrape_samples_scraped": served.select_name("scrape_samples_scraped"),
+    "demo_intermittent_metric": served.select_name("demo_intermittent_metric"),
+    TIMESTAMPED: served.select_name(TIMESTAMPED),
+    "demo_num_cpus": served.select_name("demo_num_cpus"),
+    'count by (instance) ({job="demo"})': served.count_by_instance,
+}
 # Queries run at T beside the suite: the scrape's report series and counts that need the
 # freeze (count_over_time over a range that is a multiple of the interval is exact).
 EXTRA_QUERIES = [
@@ -97,6 +109,7 @@ EXTRA_QUERIES = [
 ]
 
 VALUES, LABELS, OUTCOME = "values", "labels", "outcome"
+
 _DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _RANGE_RE = re.compile(r"\[([0-9a-z]+)(?::([0-9a-z]*))?\]")
@@ -124,13 +137,14 @@ def _reach(query):
     return ranges, sum(offsets), sum(offsets) + sum(ranges)
 
 
-def frozen_from(reach, frozen_at, interval_s):
+def frozen_from(reach, frozen_ready):
     """The first evaluation time at which a query reaching `reach` back reads only samples
-    both servers scraped after the freeze."""
-    return frozen_at + reach + interval_s + PRE_SLACK_S + POST_SLACK_S
+    both servers scraped after the freeze: from `frozen_ready` on, measured from the
+    exporter's log, every sample either server stamps fetched a frozen page."""
+    return frozen_ready + reach
 
 
-def classify(query, t_eval, frozen_at, interval_s, uncertain):
+def classify(query, t_eval, frozen_ready, interval_s, uncertain):
     """Says how a query's answers at t_eval compare, and why. Reading the query's text is
     conservative: every range and positive offset in it counts toward how far back it reads,
     as if nested. uncertain(t) says whether the two servers may legitimately see different
@@ -139,7 +153,7 @@ def classify(query, t_eval, frozen_at, interval_s, uncertain):
     if any(r < 2 * interval_s for r in ranges):
         return OUTCOME, ("a range shorter than two scrape intervals holds 0, 1 or 2 samples "
                          "depending on each server's scrape phase")
-    if t_eval >= frozen_from(reach, frozen_at, interval_s):
+    if t_eval >= frozen_from(reach, frozen_ready):
         if "timestamp(" in query:
             return LABELS, "timestamps are each server's own scrape instants"
         if _COUNTING_RE.search(query) and any(r % interval_s for r in ranges):
@@ -192,13 +206,18 @@ def write_config(path, addresses, interval_s):
         f.write("\n".join(lines) + "\n")
 
 
+
 class Schedule:
-    """The switches played on the exporter and the uncertainty window after each."""
+    """The switches played on the exporter, and where (measured from both servers' stored
+    scrapes) their views of a switch may differ."""
 
     def __init__(self, interval_s):
         self.interval_s = interval_s
         self.events = []  # (name, time before the switch, time after it)
-        self.started = self.t0 = self.frozen_at = math.inf  # set by run_live as it goes
+        # Set by run_live as it goes: the servers' start, t0, the freeze, and the time from
+        # which every sample either server stores is frozen.
+        self.started = self.t0 = self.frozen_at = self.frozen_ready = math.inf
+        self.zones = []  # [lo, hi] in s, set by measure()
 
     def play(self, name, at, action):
         delay = at - time.time()
@@ -210,29 +229,30 @@ class Schedule:
         self.events.append((name, before, after))
         print(f"live: t0{before - self.t0:+.1f}s {name}")
 
-    def uncertain(self, t):
-        """Whether at t one server may show a switch's new state and the other not yet."""
-        return any(b - PRE_SLACK_S < t <= a + self.interval_s + POST_SLACK_S
-                   for _, b, a in self.events)
+    def measure(self, histories):
+        """Sets the zones in which a selector's series may differ between the servers, from
+        their served.History of every instance: from their start to the latest second
+        scrape of any, and around each switch from an interval before the earliest last
+        scrape served the old state to the latest second scrape served the new one (a range
+        holding one sample of a series on one server may hold two on the other)."""
+        iv = self.interval_s
+        second = [h.stamps[1] / 1000 if len(h.stamps) > 1 else math.inf for h in histories]
+        zones = [(self.started, max(second))]
+        for _, before, after in self.events:
+            olds, news = [], []
+            for h in histories:
+                times = [e.time if e else s / 1000 for s, e in zip(h.stamps, h.entries)]
+                old = [s for s, t in zip(h.stamps, times) if t < before]
+                new = [s for s, t in zip(h.stamps, times) if t > after]
+                olds.append(old[-1] / 1000 if old else self.started)
+                news.append(new[1] / 1000 if len(new) > 1 else math.inf)
+            zones.append((min(olds) - iv, max(news)))
+        self.zones = zones
 
     def uncertain_for_ranges(self, t):
-        """For a selector evaluated at t (an offset's target): wider than uncertain(), by
-        an interval, since a range ending near a switch may hold two samples of a series on
-        one server and fewer on the other; and true between the servers' start and t0 plus
-        two intervals, as each server first scraped each target at its own offset (before the
-        servers started both have nothing, which is certain)."""
-        if self.started <= t < self.t0 + 2 * self.interval_s + POST_SLACK_S:
-            return True
-        return any(b - PRE_SLACK_S - self.interval_s < t <= a + 2 * self.interval_s + POST_SLACK_S
-                   for _, b, a in self.events)
-
-    def phase(self, name):
-        """(start, end) of the certain part of the phase that the named switch opens."""
-        names = [e[0] for e in self.events]
-        i = names.index(name)
-        start = self.events[i][2] + self.interval_s + POST_SLACK_S
-        end = self.events[i + 1][1] - PRE_SLACK_S if i + 1 < len(self.events) else math.inf
-        return start, end
+        """Whether a selector evaluated at t (an offset's target) may see different series on
+        the two servers."""
+        return any(lo <= t <= hi for lo, hi in self.zones)
 
 
 def _api(server, path, params, method="POST"):
@@ -242,15 +262,49 @@ def _api(server, path, params, method="POST"):
     return body["data"]
 
 
-def wait_target_down(servers, instance, until):
-    """Polls until every server reports the target of `instance` down, at most until the
-    time `until`: a busy machine may scrape it later than the schedule's slack allows."""
+
+def _poll(check, timeout, what):
+    deadline = time.time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.time() > deadline:
+            raise RuntimeError(f"{what} after {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def wait_served(exporter, since, timeout):
+    """Waits until the exporter has served every instance to every client after `since`;
+    returns the time of the latest of those first requests."""
+    def firsts():
+        seen = {}
+        for e in exporter.scrape_log():
+            if e.time > since:
+                seen.setdefault((e.client, e.index), e.time)
+        return max(seen.values()) if len(seen) == len(exporter.clients) * len(demo.INSTANCES) \
+            else None
+    return _poll(firsts, timeout, "not every server scraped every instance")
+
+
+def wait_target_down(servers, instance, timeout):
+    """Waits until every server reports the target of `instance` down."""
     def down(s):
         data = _api(s, "/api/v1/targets", {"state": "active"}, "GET")
         return any(t["labels"].get("instance") == instance and t["health"] == "down"
                    for t in data["activeTargets"])
-    while time.time() < until and not all(down(s) for s in servers):
-        time.sleep(0.25)
+    _poll(lambda: all(down(s) for s in servers), timeout, f"{instance} not down on both servers")
+
+
+def wait_scraped_since(servers, t, timeout):
+    """Waits until every server has stored a scrape of every instance stamped after t."""
+    def done():
+        for s in servers:
+            res = _api(s, "/api/v1/query", {"query": 'timestamp(up{job="demo"})'})["result"]
+            if len(res) != len(demo.INSTANCES) or any(float(r["value"][1]) <= t for r in res):
+                return False
+        return True
+    _poll(done, timeout, "not every server scraped every instance after T")
 
 
 def wait_all_up(servers, n, timeout=120):
@@ -267,60 +321,154 @@ def wait_all_up(servers, n, timeout=120):
     raise RuntimeError(f"not all {n} targets up on both servers after {timeout}s")
 
 
+
 def _by_step(matrix):
-    """{step time: {labels: value}} from a range query's matrix."""
+    """{step time in ms: {labels: value}} from a range query's matrix."""
     out = {}
     for s in matrix:
         labels = tuple(sorted(s["metric"].items()))
         for t, v in s["values"]:
-            out.setdefault(round(float(t), 3), {})[labels] = v
+            out.setdefault(round(float(t) * 1000), {})[labels] = v
     return out
 
 
-def timeline_diff(ref_steps, got_steps, checked):
-    """The checked steps at which two _by_step() answers differ, as (t, ref, got)."""
+def fetch_histories(servers, exporter, timeout_s):
+    """{client: [served.History per instance]} of both servers ({client: Server}): each
+    instance's raw samples since the exporter started, then the exporter's log, which then
+    holds every request of every scrape the queries saw."""
+    now = round(time.time(), 3)
+    window = f"{int((now - exporter.started + 10) * 1000)}ms"
+    raws = {}
+    for client, server in servers.items():
+        for i, inst in enumerate(demo.INSTANCES):
+            q = f'{{job="{demo.JOB}",instance="{inst}"}}[{window}]'
+            data = _api(server, "/api/v1/query", {"query": q, "time": now})
+            raws[(client, i)] = served.raw_samples(data["result"])
+    log = exporter.scrape_log()
+    out = {client: [] for client in servers}
+    for (client, i), raw in raws.items():
+        entries = [e for e in log if e.client == client and e.index == i]
+        out[client].append(served.History(client, i, raw, entries, timeout_s))
+    return out
+
+
+def check_timeline(server, histories, t0, t_end):
+    """Part 1's timeline for one server: every step of each TIMELINE_QUERIES answer over
+    [t0, t_end] is what its last scrape was served. Returns ({query: answer}, passed,
+    failed)."""
+    passed = failed = 0
+    seen = {}
+    t0_ms, step_ms = round(t0 * 1000), round(STEP_S * 1000)
+    steps = list(range(t0_ms, round(t_end * 1000) + 1, step_ms))
+    views = {t: served.view(histories, t) for t in steps}
+    for q, evaluate in TIMELINE_QUERIES.items():
+        params = {"query": q, "start": t0, "end": t_end, "step": STEP_S}
+        got = _by_step(_api(server, "/api/v1/query_range", params)["result"])
+        seen[q] = got
+        bad = []
+        for t in steps:
+            want = evaluate(views[t])
+            why = served.step_diff(want, got.get(t, {}))
+            if why:
+                bad.append(f"t0{(t - t0_ms) / 1000:+.1f}s: {why}")
+        p, f = served.report(f"{server.name} timeline {q} ({len(steps)} steps)", bad)
+        passed, failed = passed + p, failed + f
+    return seen, passed, failed
+
+
+def check_transitions(server, histories):
+    """Part 1: at each stamp where an instance's series change, and 1 ms before it, its whole
+    instant vector is the model's. Returns (passed, failed)."""
     bad = []
-    for t in checked:
-        r, g = ref_steps.get(t, {}), got_steps.get(t, {})
-        if r.keys() != g.keys() or not all(values_equal(r[k], g[k]) for k in r):
-            bad.append((t, r, g))
-    return bad
+    n = 0
+    for h in histories:
+        q = f'{{job="{demo.JOB}",instance="{h.instance}"}}'
+        for stamp in h.transitions():
+            for t in (stamp - 1, stamp):
+                n += 1
+                data = _api(server, "/api/v1/query", {"query": q, "time": f"{t / 1000:.3f}"})
+                got = {served.series_key(r["metric"]): r["value"][1] for r in data["result"]}
+                why = served.step_diff(h.view_at(t), got)
+                if why:
+                    bad.append(f"{h.instance} @{t}: {why}")
+    return served.report(f"{server.name} at the {n} instants around each series change", bad)
 
 
-def self_check(seen, sched, checked):
-    """What the reference fails to show of the schedule, in the certain part of each phase
-    (seen maps a timeline query to the reference's _by_step() answer). Without this the
-    timeline comparison could pass without exercising staleness."""
+def check_against_pages(server, histories, t0, t_end, interval_s):
+    """Part 1 for one server. Returns ({query: timeline answer}, passed, failed)."""
+    passed = failed = 0
+    scrapes = sum(len(h.stamps) for h in histories)
+    for what, problems in (
+            (f"stored what it was served ({scrapes} scrapes)",
+             [f"{h.instance}: {p}" for h in histories
+              for p in h.problems["pairing"] + h.problems["contents"]]),
+            (f"scraped every instance once per {interval_s}s",
+             [f"{h.instance}: {p}" for h in histories
+              for p in h.cadence_problems(interval_s)])):
+        p, f = served.report(f"{server.name} {what}", problems)
+        passed, failed = passed + p, failed + f
+    seen, p, f = check_timeline(server, histories, t0, t_end)
+    passed, failed = passed + p, failed + f
+    p, f = check_transitions(server, histories)
+    return seen, passed + p, failed + f
+
+
+# The outcomes (up, intermittent metric served) each instance's scrapes must go through, in
+# this order, on each server: the schedule's phases.
+PHASES = {0: [(1, True), (1, False), (1, True)], 1: [(1, True), (1, False), (1, True)],
+          FAILING_INSTANCE: [(1, True), (1, False), (0, False), (1, True)]}
+
+
+def _has_subsequence(runs, wanted):
+    it = iter(runs)
+    return all(any(r == w for r in it) for w in wanted)
+
+
+def check_exercised(names, histories, ref_seen):
+    """Part 1's self-check: each server was served every phase of the schedule on every
+    instance, and the reference's own answers show the intermittent metric gone (while its
+    timestamped copy stays) and up == 0 for the failing instance. Returns (passed, failed)."""
+    bad = []
+    for client, hs in histories.items():
+        for h in hs:
+            runs = h.outcomes()
+            if not _has_subsequence(runs, PHASES[h.index]):
+                bad.append(f"{names[client]} went through {runs} on {h.instance}, not "
+                           f"{PHASES[h.index]}")
+    inter = ref_seen["demo_intermittent_metric"]
+    stamped = ref_seen[TIMESTAMPED]
+    if not any(not inter.get(t) and stamped.get(t) for t in stamped):
+        bad.append("the reference never shows the intermittent metric gone beside its "
+                   "timestamped copy")
     failing = ("instance", demo.INSTANCES[FAILING_INSTANCE])
-    n = len(demo.INSTANCES)
-    probes = [
-        ("demo_intermittent_metric", "intermittent off",
-         lambda step: not step, "the intermittent metric gone after its stale marker"),
-        ("demo_intermittent_timestamped_metric", "intermittent off",
-         lambda step: len(step) == 1,
-         "the timestamped intermittent metric still there (no stale marker)"),
-        ("up", "instance fails",
-         lambda step: any(failing in k and float(v) == 0 for k, v in step.items()),
-         "up == 0 for the failing instance"),
-        ('count by (instance) ({job="demo"})', "instance fails",
-         lambda step: any(failing in k and float(v) == REPORT_SERIES for k, v in step.items()),
-         f"only the {REPORT_SERIES} report series left for the failing instance"),
-        ("demo_intermittent_metric", "intermittent on",
-         lambda step: len(step) == n - 1 and not any(failing in k for k in step),
-         "the intermittent metric back on the instances that are up"),
-        ("demo_intermittent_metric", "instance recovers",
-         lambda step: len(step) == n, "the intermittent metric on all instances"),
-        ("up", "instance recovers",
-         lambda step: len(step) == n and all(float(v) == 1 for v in step.values()),
-         "every instance up again"),
-    ]
-    missing = []
-    for q, phase, pred, what in probes:
-        lo, hi = sched.phase(phase)
-        ts = [t for t in checked if lo < t < hi]
-        if not ts or not all(pred(seen[q].get(t, {})) for t in ts):
-            missing.append(f"{what} ({len(ts)} steps in the phase)")
-    return missing
+    if not any(failing in k and float(v) == 0 for step in ref_seen["up"].values()
+               for k, v in step.items()):
+        bad.append("the reference never shows up == 0 for the failing instance")
+    return served.report("self-check: both servers were served every phase, and the "
+                         "reference shows them", bad, limit=len(bad))
+
+
+def check_agreement(names, histories):
+    """Part 1: where the exporter served both servers the same page (same instance, status,
+    tick and intermittent metric), they stored the same samples (their own measurements
+    aside). Returns (passed, failed)."""
+    by_page = {}
+    for client, hs in histories.items():
+        for h in hs:
+            for stamp, entry in zip(h.stamps, h.entries):
+                if entry is not None:
+                    page = (h.index, entry.status, entry.tick, entry.intermittent)
+                    by_page.setdefault(page, {}).setdefault(client, h.samples_at(stamp))
+    bad = []
+    both = [p for p in by_page.values() if len(p) == 2]
+    for page in both:
+        (ca, a), (cb, b) = sorted(page.items())
+        if a.keys() != b.keys() or any(not served.same_value(a[k], b[k]) for k in a):
+            diff = sorted(set(a.items()) ^ set(b.items()))[:3]
+            bad.append(f"{names[ca]} and {names[cb]} stored differently what they were "
+                       f"served alike: {diff}")
+    return served.report(f"both servers stored alike the {len(both)} pages served to both",
+                         bad)
 
 
 # The scrape's report series whose runs of equal values check_report_runs() compares.
@@ -366,38 +514,6 @@ def check_report_runs(ref, target, t0, t_eval):
     return passed, failed
 
 
-def check_timeline(ref, target, sched, t0, t_end):
-    """Part 1 of the module comment. Returns (passed, failed)."""
-    passed = failed = 0
-    steps = [round(t0 + i * STEP_S, 3) for i in range(int((t_end - t0) / STEP_S) + 1)]
-    checked = [t for t in steps if not sched.uncertain(t)]
-    seen = {}
-    for q in TIMELINE_QUERIES:
-        params = {"query": q, "start": t0, "end": t_end, "step": STEP_S}
-        rm = _by_step(_api(ref, "/api/v1/query_range", params)["result"])
-        gm = _by_step(_api(target, "/api/v1/query_range", params)["result"])
-        seen[q] = rm
-        bad = timeline_diff(rm, gm, checked)
-        if bad:
-            failed += 1
-            t, r, g = bad[0]
-            print(f"FAIL live timeline {q}: {len(bad)} of {len(checked)} steps differ; first at "
-                  f"t0{t - t0:+.1f}s")
-            print(f"  prometheus: {_fmt_step(r)}")
-            print(f"  kiln:       {_fmt_step(g)}")
-        else:
-            passed += 1
-            print(f"PASS live timeline {q} ({len(checked)} of {len(steps)} steps compared)")
-    missing = self_check(seen, sched, checked)
-    for what in missing:
-        print(f"FAIL live self-check: prometheus does not show {what}")
-    if not missing:
-        print("PASS live self-check: prometheus shows every switch of the schedule")
-    return passed + (0 if missing else 1), failed + len(missing)
-
-
-def _fmt_step(step):
-    return "{" + ", ".join(f"{dict(k)}: {v}" for k, v in sorted(step.items())) + "}"
 
 
 def pick_eval_time(servers, interval_s, not_before):
@@ -429,7 +545,7 @@ def check_suite(ref, target, queries, t_eval, sched, verbose):
     for case in cases:
         q = case["query"]
         ref_q, kiln_q, _ = TWEAKS_3X.get(q, (q, q, ""))
-        mode, why = classify(q, t_eval, sched.frozen_at, sched.interval_s,
+        mode, why = classify(q, t_eval, sched.frozen_ready, sched.interval_s,
                              sched.uncertain_for_ranges)
         counts[mode] += 1
         r = ref.api("/api/v1/query", {"query": ref_q, "time": t_eval})
@@ -462,10 +578,10 @@ def check_suite_range(ref, target, cases, t_eval, sched, verbose):
     passed = failed = ran = 0
     for case in cases:
         q = case["query"]
-        mode, _ = classify(q, t_eval, sched.frozen_at, sched.interval_s, sched.uncertain_for_ranges)
+        mode, _ = classify(q, t_eval, sched.frozen_ready, sched.interval_s, sched.uncertain_for_ranges)
         if mode != VALUES or _COUNTING_RE.search(q) or case["skip_comparison"]:
             continue
-        start = round(frozen_from(_reach(q)[2], sched.frozen_at, sched.interval_s) + 0.001, 3)
+        start = round(frozen_from(_reach(q)[2], sched.frozen_ready) + 0.001, 3)
         if t_eval - start < step:
             continue
         ran += 1
@@ -495,12 +611,24 @@ def _sorted_json(x):
     return x
 
 
+_ADDRESS_RE = re.compile(r"127\.0\.0\.1:\d+")
+
+
 def _targets(data):
     # Fields that describe a target, not one scrape of it (lastScrape, its duration and
-    # globalUrl, which carries the host name, are left out).
+    # globalUrl, which carries the host name, are left out). Each server scrapes its own
+    # ports of the exporter: the address is left out too (the instance label names it).
     keep = ("discoveredLabels", "labels", "scrapePool", "scrapeUrl", "health", "lastError",
             "scrapeInterval", "scrapeTimeout")
-    return sorted(({k: t.get(k) for k in keep} for t in data["activeTargets"]), key=repr)
+    out = []
+    for t in data["activeTargets"]:
+        t = {k: t.get(k) for k in keep}
+        t["discoveredLabels"] = {k: _ADDRESS_RE.sub("exporter", v)
+                                 for k, v in (t["discoveredLabels"] or {}).items()}
+        for k in ("scrapeUrl", "lastError"):
+            t[k] = _ADDRESS_RE.sub("exporter", t[k] or "")
+        out.append(t)
+    return sorted(out, key=repr)
 
 
 def _tsdb_status(data):
@@ -568,35 +696,6 @@ def _only_differences(r, g):
     return r, g
 
 
-def check_cadence(scrape_log, t0, t_eval, interval_s):
-    """Part 4 of the module comment: every scraper (told apart by User-Agent) scraped every
-    instance once per interval over [t0, T], with no gap and no extra scrapes. The freeze
-    would otherwise hide a scrape loop that stalls late in the run, as its last sample stays
-    within the lookback. Returns (passed, failed)."""
-    by = {}
-    for t, index, agent in scrape_log:
-        if t0 <= t <= t_eval:
-            by.setdefault(agent, {}).setdefault(index, []).append(t)
-    if len(by) != 2:
-        print(f"live: cadence not checked: {len(by)} User-Agents for 2 servers")
-        return 0, 0
-    passed = failed = 0
-    expected = (t_eval - t0) / interval_s
-    for agent, per_instance in sorted(by.items()):
-        for index in range(len(demo.INSTANCES)):
-            ts = per_instance.get(index, [])
-            gaps = [b - a for a, b in zip(ts, ts[1:])]
-            worst = max(gaps, default=math.inf)
-            if abs(len(ts) - expected) <= 1.5 and worst <= 1.5 * interval_s + POST_SLACK_S:
-                passed += 1
-            else:
-                failed += 1
-                print(f"FAIL live cadence: {agent!r} scraped {demo.INSTANCES[index]} {len(ts)} "
-                      f"times in {t_eval - t0:.0f}s at a {interval_s}s interval, longest gap "
-                      f"{worst:.1f}s")
-    if not failed:
-        print(f"PASS live cadence: both servers scraped every instance every {interval_s}s")
-    return passed, failed
 
 
 def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose=False):
@@ -606,24 +705,32 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
     # ranges to read frozen samples only; a shorter run scrapes every 2 s and covers 15 s.
     interval_s = 5 if seconds >= 150 else 2
     cover_s = 60 if seconds >= 150 else 15
-    freeze_s = cover_s + interval_s + PRE_SLACK_S + POST_SLACK_S + 2
+    # The freeze: until every server has scraped the frozen pages (about an interval), then
+    # the covered ranges, then a second to pick T clear of every scrape instant.
+    freeze_s = cover_s + interval_s + 2
     live_s = seconds - freeze_s
-    if live_s < 5 * (interval_s + PRE_SLACK_S + POST_SLACK_S + 1):
+    if live_s < 5 * 2 * interval_s:
         raise ValueError(f"--live-seconds {seconds} is too short for the schedule")
-    exporter = DemoExporter()
+    # How long a server may take to scrape every instance before it counts as stalled.
+    patience_s = 30 + 10 * interval_s
+    exporter = DemoExporter(clients=(REF, TARGET))
     exporter.start()
     servers = []
     sched = Schedule(interval_s)
     passed = failed = 0
     try:
-        config = os.path.join(work, "live.yml")
-        write_config(config, exporter.addresses(), interval_s)
+        argvs = {REF: ref_argv, TARGET: target_argv}
+        names = {REF: "prometheus", TARGET: target_name}
+        by_client = {}
         sched.started = time.time()
-        ref = Server("prometheus-live", ref_argv(os.path.join(work, "live-ref"), config), work)
-        servers.append(ref)
-        target = Server(f"{target_name}-live",
-                        target_argv(os.path.join(work, "live-target"), config), work)
-        servers.append(target)
+        for client in (REF, TARGET):
+            config = os.path.join(work, f"live-{client}.yml")
+            write_config(config, exporter.addresses(client), interval_s)
+            s = Server(f"{names[client]}-live",
+                       argvs[client](os.path.join(work, f"live-{client}"), config), work)
+            servers.append(s)
+            by_client[client] = s
+        ref, target = by_client[REF], by_client[TARGET]
         ref.wait_ready()
         target.wait_ready()
         wait_all_up(servers, len(demo.INSTANCES))
@@ -632,37 +739,60 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
               f"schedule over {live_s:.0f}s, then {freeze_s:.0f}s frozen")
         sched.t0 = t0
         step = live_s / 5
-        sched.play("intermittent off", t0 + step, lambda: exporter.set_intermittent(False))
-        sched.play("instance fails", t0 + 2 * step,
-                   lambda: exporter.set_failing(FAILING_INSTANCE, True))
+
+        def play(name, at, action):
+            # The next switch waits until this one has been served to both servers.
+            sched.play(name, max(at, time.time()), action)
+            return wait_served(exporter, sched.events[-1][2], patience_s)
+
+        play("intermittent off", t0 + step, lambda: exporter.set_intermittent(False))
+        play("instance fails", t0 + 2 * step,
+             lambda: exporter.set_failing(FAILING_INSTANCE, True))
         # Once both servers have scraped the failing instance, its target is down with the
         # same error on both (Prometheus's: "server returned HTTP status 503 ...").
-        time.sleep(max(0.0, sched.phase("instance fails")[0] + 0.5 - time.time()))
-        wait_target_down(servers, demo.INSTANCES[FAILING_INSTANCE], t0 + 4 * step - PRE_SLACK_S)
+        wait_target_down(servers, demo.INSTANCES[FAILING_INSTANCE], patience_s)
         earlier = [("/api/v1/targets while an instance fails",
                     *fetch_pair(ref, target, "/api/v1/targets", {"state": "active"}, _targets))]
-        sched.play("intermittent on", t0 + 3 * step, lambda: exporter.set_intermittent(True))
-        sched.play("instance recovers", t0 + 4 * step,
-                   lambda: exporter.set_failing(FAILING_INSTANCE, False))
-        sched.play("freeze", t0 + live_s, exporter.freeze)
+        play("intermittent on", t0 + 3 * step, lambda: exporter.set_intermittent(True))
+        play("instance recovers", t0 + 4 * step,
+             lambda: exporter.set_failing(FAILING_INSTANCE, False))
+        first_frozen = play("freeze", t0 + live_s, exporter.freeze)
         frozen_at = sched.events[-1][2]
         sched.frozen_at = frozen_at
-        time.sleep(max(0.0, frozen_at + freeze_s - time.time()))
-        t_eval = pick_eval_time(servers, interval_s,
-                                frozen_at + interval_s + PRE_SLACK_S + POST_SLACK_S)
+        # Every sample stamped from here on has fetched a frozen page (a stamp precedes its
+        # request by at most the timestamp adjustment).
+        sched.frozen_ready = first_frozen + served.STAMP_EPS_MS / 1000
+        time.sleep(max(0.0, max(frozen_at + freeze_s, sched.frozen_ready + cover_s + 1.5)
+                       - time.time()))
+        t_eval = pick_eval_time(servers, interval_s, sched.frozen_ready + cover_s)
         print(f"live: evaluating at t0{t_eval - t0:+.1f}s, {t_eval - frozen_at:.1f}s into the "
-              f"freeze; exporter served {sum(exporter.scrapes())} scrapes")
+              f"freeze, {t_eval - sched.frozen_ready:.1f}s after both servers' first frozen "
+              f"scrapes; exporter served {sum(exporter.scrapes())} scrapes")
         for (agent, accept), n in sorted(exporter.requests().items()):
             print(f"live:   {n} scrapes by {agent!r}, Accept: {accept}")
         # A negative offset reads samples scraped after T: wait until both servers have
         # scraped every target since T, so that both have some (all frozen, all equal).
-        time.sleep(max(0.0, t_eval + interval_s + POST_SLACK_S - time.time()))
+        wait_scraped_since(servers, t_eval, patience_s)
 
-        totals = [check_timeline(ref, target, sched, t0, t_eval),
-                  check_report_runs(ref, target, t0, t_eval),
-                  check_suite(ref, target, queries, t_eval, sched, verbose),
-                  check_api(ref, target, t0, t_eval, earlier),
-                  check_cadence(exporter.scrape_log(), t0, t_eval, interval_s)]
+        histories = fetch_histories(by_client, exporter, interval_s)
+        sched.measure([h for hs in histories.values() for h in hs])
+        totals = []
+        seen = {}
+        for client in (REF, TARGET):
+            seen[client], p, f = check_against_pages(by_client[client], histories[client], t0,
+                                                     t_eval, interval_s)
+            totals.append((p, f))
+        totals += [check_exercised(names, histories, seen[REF]),
+                   check_agreement(names, histories)]
+        t0_ms, t_eval_ms = t0 * 1000, t_eval * 1000
+        runs = {c: [h.outcomes(t0_ms, t_eval_ms) for h in hs] for c, hs in histories.items()}
+        if runs[REF] == runs[TARGET]:
+            totals.append(check_report_runs(ref, target, t0, t_eval))
+        else:
+            print("live: runs of the report series not compared: the servers' scrapes had "
+                  f"different outcomes (prometheus {runs[REF]}, {target_name} {runs[TARGET]})")
+        totals += [check_suite(ref, target, queries, t_eval, sched, verbose),
+                   check_api(ref, target, t0, t_eval, earlier)]
         passed = sum(p for p, _ in totals)
         failed = sum(f for _, f in totals)
     except (OSError, RuntimeError) as e:
