@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,10 +25,13 @@ namespace kiln::testutil {
 // Inodes of the sockets open in process `pid` ("self" for this one).
 inline std::set<unsigned long> SocketInodes(const std::string& pid) {
   std::set<unsigned long> out;
+  // error_code overloads throughout: descriptors come and go, and the process may exit, while
+  // this reads them.
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + pid + "/fd", ec)) {
+  std::filesystem::directory_iterator it("/proc/" + pid + "/fd", ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
     std::error_code rec;
-    const std::string target = std::filesystem::read_symlink(e.path(), rec).string();
+    const std::string target = std::filesystem::read_symlink(it->path(), rec).string();
     if (!rec && target.starts_with("socket:[")) {
       out.insert(std::strtoul(target.c_str() + 8, nullptr, 10));
     }
