@@ -8,7 +8,7 @@ their scrapes interleave, and the state's random walk does not depend on how oft
 scraped.
 
 Every scraper (a "client") gets its own loopback port per instance, so the exporter knows who
-asked without trusting headers (Kiln sends the same User-Agent as Prometheus 2.42). Each
+asked without trusting headers (Kiln sends Prometheus 2.42's User-Agent). Each
 scrape it answers is logged as a Scrape: when, for whom, which instance, the HTTP status and
 exactly which samples the page exposed. The live check compares what each server stored
 with the pages it was served, which no scheduling delay can blur.

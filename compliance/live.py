@@ -206,7 +206,6 @@ def write_config(path, addresses, interval_s):
         f.write("\n".join(lines) + "\n")
 
 
-
 class Schedule:
     """The switches played on the exporter, and where (measured from both servers' stored
     scrapes) their views of a switch may differ."""
@@ -260,7 +259,6 @@ def _api(server, path, params, method="POST"):
     if body.get("status") != "success":
         raise RuntimeError(f"{server.name} {path} {params}: {status} {shorten(body)}")
     return body["data"]
-
 
 
 def _poll(check, timeout, what):
@@ -319,7 +317,6 @@ def wait_all_up(servers, n, timeout=120):
             return
         time.sleep(0.25)
     raise RuntimeError(f"not all {n} targets up on both servers after {timeout}s")
-
 
 
 def _by_step(matrix):
@@ -450,14 +447,16 @@ def check_exercised(names, histories, ref_seen):
 
 def check_agreement(names, histories):
     """Part 1: where the exporter served both servers the same page (same instance, status,
-    tick and intermittent metric), they stored the same samples (their own measurements
-    aside). Returns (passed, failed)."""
+    tick and intermittent metric; any two 503s), they stored the same samples (their own
+    measurements aside). Returns (passed, failed)."""
     by_page = {}
     for client, hs in histories.items():
         for h in hs:
             for stamp, entry in zip(h.stamps, h.entries):
                 if entry is not None:
-                    page = (h.index, entry.status, entry.tick, entry.intermittent)
+                    # A failed scrape's page is the same whatever the tick.
+                    tick = entry.tick if entry.status == 200 else None
+                    page = (h.index, entry.status, tick, entry.intermittent)
                     by_page.setdefault(page, {}).setdefault(client, h.samples_at(stamp))
     bad = []
     both = [p for p in by_page.values() if len(p) == 2]
@@ -512,8 +511,6 @@ def check_report_runs(ref, target, t0, t_eval):
                 if r.get(k) != g.get(k):
                     print(f"  {dict(k)}: prometheus {r.get(k)}, kiln {g.get(k)}")
     return passed, failed
-
-
 
 
 def pick_eval_time(servers, interval_s, not_before):
@@ -578,7 +575,8 @@ def check_suite_range(ref, target, cases, t_eval, sched, verbose):
     passed = failed = ran = 0
     for case in cases:
         q = case["query"]
-        mode, _ = classify(q, t_eval, sched.frozen_ready, sched.interval_s, sched.uncertain_for_ranges)
+        mode, _ = classify(q, t_eval, sched.frozen_ready, sched.interval_s,
+                           sched.uncertain_for_ranges)
         if mode != VALUES or _COUNTING_RE.search(q) or case["skip_comparison"]:
             continue
         start = round(frozen_from(_reach(q)[2], sched.frozen_ready) + 0.001, 3)
@@ -696,8 +694,6 @@ def _only_differences(r, g):
     return r, g
 
 
-
-
 def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose=False):
     """Plays the live check for about `seconds` (module comment) and returns (passed,
     failed). ref_argv and target_argv map (data dir, config) to a server's argv function."""
@@ -713,14 +709,17 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
         raise ValueError(f"--live-seconds {seconds} is too short for the schedule")
     # How long a server may take to scrape every instance before it counts as stalled.
     patience_s = 30 + 10 * interval_s
-    exporter = DemoExporter(clients=(REF, TARGET))
+    # One tick per interval: each server then fetches most pages the other fetches too.
+    exporter = DemoExporter(tick_s=interval_s, clients=(REF, TARGET))
     exporter.start()
     servers = []
     sched = Schedule(interval_s)
     passed = failed = 0
     try:
         argvs = {REF: ref_argv, TARGET: target_argv}
-        names = {REF: "prometheus", TARGET: target_name}
+        # (A self-check run compares Prometheus with itself: the names must still differ.)
+        names = {REF: "prometheus",
+                 TARGET: target_name if target_name != "prometheus" else "prometheus-target"}
         by_client = {}
         sched.started = time.time()
         for client in (REF, TARGET):
@@ -790,7 +789,7 @@ def run_live(ref_argv, target_name, target_argv, work, queries, seconds, verbose
             totals.append(check_report_runs(ref, target, t0, t_eval))
         else:
             print("live: runs of the report series not compared: the servers' scrapes had "
-                  f"different outcomes (prometheus {runs[REF]}, {target_name} {runs[TARGET]})")
+                  f"different outcomes (prometheus {runs[REF]}, {names[TARGET]} {runs[TARGET]})")
         totals += [check_suite(ref, target, queries, t_eval, sched, verbose),
                    check_api(ref, target, t0, t_eval, earlier)]
         passed = sum(p for p, _ in totals)

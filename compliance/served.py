@@ -171,7 +171,7 @@ class History:
             return out
         if entry is None or entry.status != 200:
             # Nothing to predict from (reported by _pair): what it stored stands.
-            return {key: None for key, t in self.stored if t == stamp}
+            return dict.fromkeys(self._by_stamp.get(stamp, {}))
         samples = entry.samples()
         out.update({self._key("up"): 1.0,
                     self._key("scrape_samples_scraped"): float(len(samples)),
