@@ -35,8 +35,9 @@ asan: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 
+# UBSan aborts on the first finding (-fno-sanitize-recover); print_stacktrace says where.
 asan-test: asan
-	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1200
+	cd $(ASAN_DIR) && UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 1200
 
 # libFuzzer on the PromQL parser under ASan + UBSan, 10 minutes (FUZZ_SECONDS to change).
 fuzz-parser: deps
