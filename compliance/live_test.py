@@ -601,6 +601,23 @@ class CadenceTest(unittest.TestCase):
         durations[5] = 2.89
         self.assertEqual(history(stamps, durations=durations).cadence_problems(2), [])
 
+    def test_a_loop_woken_up_over_an_interval_late_passes(self):
+        stamps = self.grid()
+        stamps[6] += self.IV + 400  # slot 6 empty; slot 7 holds a scrape 0.4 s late
+        del stamps[7]
+        self.assertEqual(history(stamps).cadence_problems(2), [])
+        # Over two intervals late, and on time in its slot, is a loop that skipped a slot.
+        stamps = self.grid()
+        stamps[6] += 2 * self.IV
+        del stamps[7:9]
+        self.assertEqual(len(history(stamps).cadence_problems(2)), 2)
+        # Skips are not hidden by a grid on which every scrape looks late (the phase of one
+        # late scrape): lateness counts against the loop's usual.
+        stamps = self.grid(late=lambda k: 900 if k == 3 else 3)
+        for k in (15, 11, 7):
+            del stamps[k]
+        self.assertEqual(len(history(stamps).cadence_problems(2)), 3)
+
     def test_a_stalled_or_hurried_loop_fails(self):
         stamps = self.grid()
         del stamps[6]

@@ -254,7 +254,7 @@ class History:
     def cadence_problems(self, interval_s):
         """One scrape per slot of the loop's grid, from its first stored scrape to its last; an
         empty slot only while the scrape before it ran into it (a slow scrape: the loop takes
-        the next free slot). The grid is the scrapes' own: a scrape starts at or after its
+        the next free slot) or when the loop woke up late (see _cadence_on). The grid is the scrapes' own: a scrape starts at or after its
         slot, so each stamp's offset (modulo the interval) is a candidate phase, and the one
         that explains the stamps best (fewest problems, then least lateness) is judged."""
         if len(self.stamps) < 2:
@@ -274,6 +274,8 @@ class History:
         slots = {}
         for k, s in enumerate(self.stamps):
             slots.setdefault(math.floor((s - phase) / iv), []).append(k)
+        # How late into its slot the loop usually starts a scrape, on this grid.
+        usual = sorted((s - phase) % iv for s in self.stamps)[len(self.stamps) // 2]
         out = []
         prev = None
         for slot in range(min(slots), max(slots) + 1):
@@ -284,14 +286,19 @@ class History:
             if ks:
                 prev = ks[-1]
                 continue
-            start = phase + slot * iv
+            due = phase + slot * iv + usual  # when the loop would usually have scraped
             ran_until = self.stamps[prev] + 1000 * self.durations[prev]
+            woke_late = (self.stamps[prev + 1] - phase) % iv  # the scrape after the gap
             # A scrape ending late enough for its wrap-up to reach the slot (or running into
-            # it) explains the skip; a loop idle for over half an interval does not.
-            if not ran_until >= start - iv / 2:
-                out.append(f"skipped the slot at {start:.0f}: its previous scrape "
-                           f"(at {self.stamps[prev]}) ended {(start - ran_until) / 1000:.1f}s "
-                           "before it")
+            # it) explains the skip, and so does a loop that woke up late (its next scrape
+            # started a tenth of an interval later into its slot than usual: a machine too
+            # busy to run it on time). A loop idle for over half an interval that then
+            # scrapes on time does not. Both count from the loop's usual start, so no choice
+            # of grid can make every scrape look late or every slot look busy.
+            if not (ran_until >= due - iv / 2 or woke_late >= usual + iv / 10):
+                out.append(f"skipped the slot due at {due:.0f}: its previous scrape "
+                           f"(at {self.stamps[prev]}) ended {(due - ran_until) / 1000:.1f}s "
+                           "before it, and the next one started on time")
         return out
 
 
