@@ -25,19 +25,6 @@ struct SeriesSlot {
   uint64_t generation = 0;
 };
 
-// Starts loading, ahead of time, the memory the next append through `slot` reads first: a
-// caller that knows which series come next (a scrape loop does) hides cache misses with it.
-// Only a hint; a stale pointer is harmless (prefetching never faults).
-inline void PrefetchSeries(const SeriesSlot& slot) {
-  const char* p = static_cast<const char*>(slot.series);
-  if (p == nullptr) return;
-  // For writing: the append takes a lock there. Three prefetches cover any 128 bytes from p
-  // (where the head's series keeps what an append touches).
-  __builtin_prefetch(p, 1);
-  __builtin_prefetch(p + 64, 1);
-  __builtin_prefetch(p + 127, 1);
-}
-
 class Appender {
  public:
   virtual ~Appender() = default;
