@@ -73,7 +73,8 @@ Status ScrapeLoop::Append(storage::Appender* app, std::string_view body,
   AppendInheritedStale(app, t);
   std::swap(prev_, cur_);
   cache_.End(true);
-  cache_content_type_.assign(content_type);
+  if (!cache_content_type_) cache_content_type_.emplace();
+  cache_content_type_->assign(content_type);
   return Status::OK();
 }
 
@@ -85,7 +86,7 @@ Status ScrapeLoop::AppendEntries(storage::Appender* app, std::string_view body,
   bool limit_exceeded = false;
   // The cache's guesses are series texts of the last successful scrape, which the parser
   // may take without re-scanning only when that scrape had the same format.
-  const bool hints = content_type == cache_content_type_;
+  const bool hints = cache_content_type_ && *cache_content_type_ == content_type;
   while (true) {
     if (hints) parser->HintNextSeries(cache_.Expected());
     textparse::Entry entry = parser->Next();

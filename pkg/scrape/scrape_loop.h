@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,8 +112,10 @@ class ScrapeLoop {
 
   // Loop-thread state.
   ScrapeCache cache_;
-  // Content-Type of the last successful append: the cache's series texts are in its format.
-  std::string cache_content_type_;
+  // Content-Type of this loop's last successful append: the cache's series texts are in the
+  // format it selects (with this loop's fallback protocol; a cache inherited on reload has
+  // none until the first success, as the fallback may have changed).
+  std::optional<std::string> cache_content_type_;
   std::vector<ScrapeCache::Entry*> cur_;   // tracked series appended in this iteration
   std::vector<ScrapeCache::Entry*> prev_;  // … in the last successful one
   model::LabelsBuilder builder_;
