@@ -387,7 +387,7 @@ TEST_F(ScrapeLoopTest, TargetLimit) {
   scrape.UpdateTargets({{"test", {a, b}}});
   auto targets = scrape.TargetsActive()["test"];
   ASSERT_EQ(targets.size(), 2u);
-  for (int i = 0; i < 300 && targets[0]->last_scrape_ms() == 0; ++i) {
+  for (int i = 0; i < 3000 && targets[0]->last_scrape_ms() == 0; ++i) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(targets[0]->last_error(), "target_limit exceeded (number of targets: 2, limit: 1)");
@@ -459,7 +459,7 @@ TEST_F(ScrapeLoopTest, ManagerEndToEnd) {
   sd.ApplyConfig(ScrapeManager::DiscoveryConfigs(cfg));
 
   auto wait_for = [&](const std::function<bool()>& pred) {
-    for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 3000 && !pred(); ++i) std::this_thread::sleep_for(10ms);
     return pred();
   };
   ASSERT_TRUE(wait_for([&] { return Values(S("x")).size() >= 3; }));
@@ -579,7 +579,7 @@ TEST_F(ScrapeLoopTest, PoolReloadKeepsCacheOrMarksDroppedTargetsStale) {
   group.targets.push_back(model::Labels{{"__address__", address_}});
   pool.Sync({group});
   auto wait_for = [&](const std::function<bool()>& pred) {
-    for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 3000 && !pred(); ++i) std::this_thread::sleep_for(10ms);
     return pred();
   };
   ASSERT_TRUE(wait_for([&] { return Values(S("up")).size() >= 2; }));

@@ -778,7 +778,7 @@ class NodeExporter {
   httplib::Result Get(const std::string& accept) {
     httplib::Client cli("127.0.0.1", port_);
     cli.set_read_timeout(10, 0);
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       auto res = cli.Get("/metrics", {{"Accept", accept}});
       if (res && res->status == 200) return res;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
